@@ -1,0 +1,91 @@
+"""Adapter: an evaluation's rows (prefetched by the selector) -> the engine's plain input."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rubric import engine
+from rubric.spec import Answer, Event, ScoreSheet, ScoringInput, TargetRow, Task
+
+from .models import Evaluation
+
+
+def figures_of(evaluation: Evaluation) -> dict[str, Decimal | None]:
+    return {f.key: f.value for f in evaluation.figures.all()}
+
+
+def scoring_input(evaluation: Evaluation) -> ScoringInput:
+    answers = {
+        a.code: Answer(choices=a.choices or {}, claimed=a.claimed, reason=a.claimed_reason)
+        for a in evaluation.answers.all()
+    }
+    tasks = tuple(
+        Task(
+            name=task.name,
+            rows=tuple(
+                TargetRow(
+                    name=row.name,
+                    points=row.points,
+                    operator=row.operator,
+                    target_value=row.target_value,
+                    target_text=row.target_text,
+                    unit=row.unit,
+                    actual_value=row.actual_value,
+                    actual_text=row.actual_text,
+                    achieved=row.achieved,
+                    claimed=row.claimed,
+                    reason=row.claimed_reason,
+                )
+                for row in task.rows.all()
+            ),
+        )
+        for task in evaluation.tasks.all()
+    )
+    events = tuple(
+        Event(kind=e.kind, description=e.description) for e in evaluation.bonus_events.all()
+    )
+    return ScoringInput(figures=figures_of(evaluation), answers=answers, tasks=tasks, events=events)
+
+
+def score_evaluation(evaluation: Evaluation) -> ScoreSheet:
+    return engine.score(evaluation.rubric.spec, scoring_input(evaluation))
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def sheet_as_dict(evaluation: Evaluation, sheet: ScoreSheet) -> dict:
+    """The score table as plain JSON-ready data; numbers are decimal strings."""
+    return {
+        "department": {"code": evaluation.department.code, "name": evaluation.department.name},
+        "year": evaluation.fiscal_year.year,
+        "rubric": {
+            "key": evaluation.rubric.key,
+            "title": evaluation.rubric.title,
+            "sha256": evaluation.rubric.sha256,
+        },
+        "indicators": [
+            {
+                "code": line.code,
+                "name": line.name,
+                "level": line.level,
+                "points": _s(line.points),
+                "is_leaf": line.is_leaf,
+                "computed": _s(line.computed),
+                "claimed": _s(line.claimed),
+                "reviewed": _s(line.reviewed),
+                "final": _s(line.final),
+                "basis": line.basis,
+                "warnings": [{"code": w.code, "message": w.message} for w in line.warnings],
+            }
+            for line in sheet.lines
+        ],
+        "totals": {
+            "computed": _s(sheet.totals.computed),
+            "claimed": _s(sheet.totals.claimed),
+            "reviewed": _s(sheet.totals.reviewed),
+            "final": _s(sheet.totals.final),
+        },
+        "grade": sheet.grade,
+    }
