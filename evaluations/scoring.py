@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from rubric import engine
+from rubric.rounding import Rounding
 from rubric.spec import Answer, Event, ScoreSheet, ScoringInput, TargetRow, Task
 
 from .models import Evaluation
@@ -89,3 +92,39 @@ def sheet_as_dict(evaluation: Evaluation, sheet: ScoreSheet) -> dict:
         },
         "grade": sheet.grade,
     }
+
+
+# ---------------------------------------------------------------------------- the 自评表 header
+
+HEADER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("按资金来源", "财政拨款", "adjusted_budget_appropriation", "expenditure_final_appropriation"),
+    ("按资金来源", "其他资金", "adjusted_budget_other", "expenditure_final_other"),
+    ("按资金结构", "基本支出", "adjusted_budget_basic", "expenditure_final_basic"),
+    ("按资金结构", "项目支出", "adjusted_budget_project", "expenditure_final_project"),
+    ("按预算级次", "本级支出", "adjusted_budget_local", "expenditure_final_local"),
+    ("按预算级次", "转移支付", "adjusted_budget_transfer", "expenditure_final_transfer"),
+    ("合计", "合计", "adjusted_budget_total", "expenditure_final_total"),
+)
+
+
+@dataclass(frozen=True)
+class HeaderColumn:
+    group: str
+    label: str
+    budget_key: str
+    final_key: str
+    budget: Decimal | None
+    final: Decimal | None
+    rate: Decimal | None  # 完成率 = 决算 ÷ 全年预算, percent
+
+
+def header_rates(figures: Mapping[str, Decimal | None], rounding: Rounding) -> list[HeaderColumn]:
+    """年度部门整体支出规模 by source, structure and level, with each column's 完成率."""
+    columns = []
+    for group, label, budget_key, final_key in HEADER_COLUMNS:
+        budget, final = figures.get(budget_key), figures.get(final_key)
+        rate = None
+        if budget and final is not None:
+            rate = rounding.percent(final, budget)
+        columns.append(HeaderColumn(group, label, budget_key, final_key, budget, final, rate))
+    return columns

@@ -1,0 +1,92 @@
+"""Numbers as people type them: full-width digits, thousands separators, a % or 万元 suffix.
+
+Pure functions; each raises InputError with a Chinese message that the form shows next to the
+field. Nothing here rounds silently: more decimals than allowed is an error, not a guess.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+
+class InputError(ValueError):
+    pass
+
+
+_SPACES = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def _normalise(text: str) -> str:
+    # NFKC turns full-width digits, ，．％ and the ideographic space into their ASCII forms.
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("。", ".").replace("−", "-").replace("－", "-")
+    return _SPACES.sub("", text)
+
+
+def parse_decimal(
+    text: str | None,
+    *,
+    places: int = 2,
+    suffixes: tuple[str, ...] = (),
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    what: str = "数值",
+    example: str = "1954.07",
+) -> Decimal | None:
+    """'' → None; '１,９５４.０７' → Decimal('1954.07'); errors name what was expected."""
+    if text is None:
+        return None
+    raw = _normalise(str(text))
+    if raw == "":
+        return None
+    for suffix in suffixes:
+        if raw.endswith(suffix):
+            raw = raw[: -len(suffix)]
+            break
+    if "," in raw:
+        if not _THOUSANDS.search(raw) or not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})*(\.\d*)?", raw):
+            raise InputError(f"请输入有效的{what}：千位分隔符的位置不对")
+        raw = raw.replace(",", "")
+    if not _NUMBER.fullmatch(raw):
+        raise InputError(f"请输入有效的{what}，例如 {example}")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:  # pragma: no cover - the pattern above admits only numbers
+        raise InputError(f"请输入有效的{what}") from exc
+    step = Decimal(1).scaleb(-places)
+    if value != value.quantize(step, rounding="ROUND_DOWN"):
+        raise InputError(f"{what}最多保留{places}位小数")
+    if abs(value) >= Decimal(10) ** 12:
+        raise InputError(f"{what}过大")
+    if minimum is not None and value < minimum:
+        raise InputError(f"{what}不能为负数" if minimum == 0 else f"{what}不能小于{minimum}")
+    if maximum is not None and value > maximum:
+        raise InputError(f"{what}不能大于{maximum}")
+    return value.quantize(step)
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """An amount in 万元, ≥ 0, at most 2 decimals."""
+    return parse_decimal(text, suffixes=("万元", "万"), minimum=Decimal(0), what="金额（万元）")
+
+
+def parse_percent(text: str | None) -> Decimal | None:
+    """A percentage: '97.5%' and '97.5' both mean 97.5%."""
+    return parse_decimal(
+        text,
+        suffixes=("%",),
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+        what="百分比",
+        example="97.5%",
+    )
+
+
+def parse_score(text: str | None, *, minimum: Decimal, maximum: Decimal) -> Decimal | None:
+    return parse_decimal(
+        text, suffixes=("分",), minimum=minimum, maximum=maximum, what="分数", example="1.5"
+    )

@@ -1,0 +1,134 @@
+"""What stands between an evaluation and its submission: the steps of the filing form, the
+problems that block submission (each with the step and field that holds it), and the
+warnings that do not. Computed from the prefetched evaluation, the score sheet and the
+consistency checks; no queries of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rubric.inputs import FIGURES, Source
+from rubric.spec import Line, ScoreSheet
+
+from . import sections as section_catalogue
+from .checks import Finding, check_figures
+from .models import Evaluation
+from .scoring import figures_of, score_evaluation
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    number: int
+
+
+STEPS: tuple[Step, ...] = (
+    Step("basic", "基本情况", 1),
+    Step("figures", "收支数据", 2),
+    Step("management", "评分指标", 3),
+    Step("duty", "履职效能", 4),
+    Step("report", "报告正文", 5),
+    Step("review", "核对与提交", 6),
+)
+STEP_KEYS = [s.key for s in STEPS]
+
+BASIC_SECTIONS = ("overview", "duties", "organization")
+FIGURE_KEYS = frozenset(f.key for f in FIGURES)
+
+# Warning codes that block submission; every other engine warning is shown but does not block.
+BLOCKING_CODES = frozenset(
+    {"reason_required", "not_scored", "points_mismatch", "input_missing", "out_of_range"}
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    step: str
+    anchor: str
+    message: str
+    indicator: str = ""  # the indicator's code and name, where the problem is an indicator's
+
+
+def indicator_anchor(code: str) -> str:
+    return "ind-" + code.replace(".", "-")
+
+
+@dataclass
+class Review:
+    sheet: ScoreSheet
+    findings: list[Finding]
+    blocking: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def count_for(self, step: str) -> int:
+        return sum(1 for p in self.blocking if p.step == step)
+
+    def step_states(self) -> list[tuple[Step, int]]:
+        """Each step with its number of blocking problems (0 = complete)."""
+        return [
+            (s, self.count_for(s.key) if s.key != "review" else len(self.blocking)) for s in STEPS
+        ]
+
+
+def review(evaluation: Evaluation) -> Review:
+    """Everything the 核对与提交 step shows. The evaluation must come prefetched
+    (selectors.evaluations_for_scoring / evaluation_for_user)."""
+    sheet = score_evaluation(evaluation)
+    figures = figures_of(evaluation)
+    result = Review(sheet=sheet, findings=check_figures(figures))
+    _figures(result, figures)
+    _sections(result, evaluation)
+    if not evaluation.overall_goal.strip():
+        result.blocking.append(Problem("duty", "duty-goal", "未填写年度整体绩效目标"))
+    duty_code = _duty_code(sheet)
+    for line in sheet.lines:
+        _line(result, line, duty_code)
+    for finding in result.findings:
+        result.warnings.append(Problem("figures", f"fig-{finding.field}", finding.message))
+    return result
+
+
+def _figures(result: Review, figures) -> None:
+    for fig in FIGURES:
+        if figures.get(fig.key) is not None:
+            continue
+        if fig.source is Source.FINANCE_BUREAU:
+            result.warnings.append(
+                Problem("figures", f"fig-{fig.key}", f"待财政局填报：{fig.label}")
+            )
+        elif fig.required:
+            result.blocking.append(Problem("figures", f"fig-{fig.key}", f"未填写：{fig.label}"))
+
+
+def _sections(result: Review, evaluation: Evaluation) -> None:
+    texts = {s.key: s.text for s in evaluation.sections.all()}
+    for section in section_catalogue.SECTIONS:
+        if section.required and not texts.get(section.key, "").strip():
+            step = "basic" if section.key in BASIC_SECTIONS else "report"
+            result.blocking.append(
+                Problem(step, f"sec-{section.key}", f"未填写报告正文：{section.title}")
+            )
+
+
+def _duty_code(sheet: ScoreSheet) -> str | None:
+    leaf = sheet.rubric.leaf_with_method("duty_targets")
+    return leaf.code if leaf else None
+
+
+def _line(result: Review, line: Line, duty_code: str | None) -> None:
+    in_duty = duty_code is not None and (
+        line.code == duty_code or line.code.startswith(duty_code + ".")
+    )
+    step = "duty" if in_duty else "management"
+    anchor = "duty-" + line.code.replace(".", "-") if in_duty else indicator_anchor(line.code)
+    label = f"{line.code} {line.name}"
+    for w in line.warnings:
+        about_figure = w.field in FIGURE_KEYS
+        if about_figure and w.code == "input_missing":
+            continue  # reported once, against the figure itself (see _figures)
+        problem = Problem(step, anchor, f"{label}：{w.message}", indicator=label)
+        if w.code in BLOCKING_CODES and not about_figure:
+            result.blocking.append(problem)
+        else:
+            result.warnings.append(problem)

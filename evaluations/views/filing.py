@@ -1,0 +1,505 @@
+"""The filer's pages: home, the filing steps, submit and withdraw, the live figure preview.
+
+Views are thin: read through selectors, write through services, score through the engine
+(via evaluations.submission.review). Domain errors become page messages in `_service_error`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from rubric import engine
+from rubric.inputs import GROUPS
+from rubric.methods import METHODS
+
+from .. import selectors, services, workflow
+from ..forms.filing import (
+    DEPARTMENT_FIGURES,
+    BasicForm,
+    DutyForms,
+    FiguresForm,
+    IndicatorForm,
+    ReportForm,
+    is_deleted,
+)
+from ..models import Evaluation
+from ..scoring import figures_of, header_rates, scoring_input
+from ..submission import STEP_KEYS, STEPS, Review, review
+from ..workflow import Role
+
+# ---------------------------------------------------------------------------- home
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = []
+    for evaluation in selectors.home_evaluations(request.user):
+        result = review(evaluation)
+        deadline = evaluation.fiscal_year.deadline
+        rows.append(
+            {
+                "evaluation": evaluation,
+                "claimed": result.sheet.totals.claimed,
+                "blocking": len(result.blocking),
+                "deadline": deadline,
+                "days_left": (deadline - today).days if deadline else None,
+                "editable": workflow.is_editable(evaluation.status),
+                "started": evaluation.version > 1,
+            }
+        )
+    departments = selectors.user_departments(request.user)
+    return render(request, "filing/home.html", {"rows": rows, "departments": departments})
+
+
+# ---------------------------------------------------------------------------- the steps
+
+
+@dataclass
+class Page:
+    """Everything a step template needs besides its form."""
+
+    evaluation: Evaluation
+    roles: set[Role]
+    review: Review
+    step: str
+
+    @property
+    def editable(self) -> bool:
+        return Role.FILER in self.roles and workflow.is_editable(self.evaluation.status)
+
+
+def _page(request: HttpRequest, pk: int, step: str) -> Page:
+    if step not in STEP_KEYS:
+        raise Http404("没有这个步骤")
+    evaluation = selectors.evaluation_for_user(request.user, pk)
+    return Page(evaluation, selectors.roles_for(request.user, evaluation), review(evaluation), step)
+
+
+def _version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return -1
+
+
+def _next_url(pk: int, step: str, request: HttpRequest) -> str:
+    goto = request.POST.get("goto", "")
+    if goto not in STEP_KEYS:
+        goto = step
+    return reverse("filing:step", args=[pk, goto])
+
+
+@login_required
+def evaluation_start(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    return redirect("filing:step", evaluation.pk, "basic")
+
+
+@login_required
+def step_view(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    page = _page(request, pk, step)
+    handler = HANDLERS[step]
+    if request.method == "POST":
+        if not page.editable:
+            messages.error(request, "这份自评当前不能修改。")
+            return redirect("filing:step", pk, step)
+        form = handler.bind(page.evaluation, request.POST)
+        if not form.is_valid():
+            messages.error(request, "有输入需要更正，内容尚未保存。请按页面上方的提示修改。")
+            return _render(request, page, handler, form, status=200)
+        try:
+            handler.save(page.evaluation, form, request.user, _version(request))
+        except services.StaleVersion as exc:
+            messages.error(request, exc.message)
+            return _render(request, page, handler, form, version=exc.current, stale=True)
+        except services.ServiceError as exc:
+            messages.error(request, exc.message)
+            return _render(request, page, handler, form)
+        messages.success(request, f"“{handler.title}”已保存。")
+        return redirect(_next_url(pk, step, request))
+    form = handler.unbound(page.evaluation)
+    return _render(request, page, handler, form)
+
+
+def _render(request, page: Page, handler, form, *, version=None, stale=False, status=200):
+    steps = page.review.step_states()
+    index = STEP_KEYS.index(page.step)
+    context: dict[str, Any] = {
+        "page": page,
+        "evaluation": page.evaluation,
+        "review": page.review,
+        "sheet": page.review.sheet,
+        "steps": steps,
+        "step": STEPS[index],
+        "previous_step": STEPS[index - 1] if index > 0 else None,
+        "next_step": STEPS[index + 1] if index + 1 < len(STEPS) else None,
+        "form": form,
+        "version": version if version is not None else page.evaluation.version,
+        "stale": stale,
+        "stale_changes": _stale_changes(form) if stale else [],
+        "error_summary": _error_summary(form),
+        "editable": page.editable,
+    }
+    context.update(handler.context(page, form))
+    return render(request, f"filing/step_{page.step}.html", context, status=status)
+
+
+def _form_errors(form, label_prefix: str = "") -> list[tuple[str, str, str]]:
+    out = []
+    for name, errors in form.errors.items():
+        if name == "__all__":
+            out.extend(("", label_prefix.rstrip("·") or "表单", str(e)) for e in errors)
+            continue
+        bound = form[name]
+        for e in errors:
+            out.append((bound.auto_id, f"{label_prefix}{bound.label}", str(e)))
+    return out
+
+
+def _error_summary(form) -> list[tuple[str, str, str]]:
+    """(anchor, label, message) for every error of a step's form(s), for the summary on top."""
+    if form is None or not getattr(form, "is_bound", True):
+        return []
+    if isinstance(form, IndicatorForms):
+        return [
+            e
+            for f in form.forms
+            for e in _form_errors(f, f"{f.indicator.code} {f.indicator.name}·")
+        ]
+    if isinstance(form, DutyForms):
+        if not form.tasks.is_bound:
+            return []
+        out = _form_errors(form.goal)
+        out += [("tasks", "任务", str(e)) for e in form.tasks.non_form_errors()]
+        for t, (task_form, rows) in enumerate(form.pairs, start=1):
+            if is_deleted(form.tasks, task_form):
+                continue
+            out += _form_errors(task_form, f"任务{t}·")
+            out += [("tasks", f"任务{t}", str(e)) for e in rows.non_form_errors()]
+            for i, row_form in enumerate(rows.forms, start=1):
+                if not is_deleted(rows, row_form):
+                    out += _form_errors(row_form, f"任务{t}指标{i}·")
+        return out
+    return _form_errors(form)
+
+
+def _stale_changes(form) -> list[tuple[str, Any]]:
+    """For a refused stale save of a flat form: the fields where what the user typed differs
+    from what is stored now (the form's initial is the stored state)."""
+    if not hasattr(form, "changed_data"):
+        return []
+    return [(form.fields[name].label, form.initial.get(name)) for name in form.changed_data]
+
+
+class BasicStep:
+    title = "基本情况"
+
+    def unbound(self, evaluation):
+        return BasicForm(initial=BasicForm.initial_for(evaluation))
+
+    def bind(self, evaluation, data):
+        return BasicForm(data, initial=BasicForm.initial_for(evaluation))
+
+    def save(self, evaluation, form, user, version):
+        services.evaluation_save_basic(
+            evaluation.pk,
+            user,
+            version,
+            department=form.department_values(),
+            sections=form.section_texts(),
+        )
+
+    def context(self, page, form):
+        return {}
+
+
+class FiguresStep:
+    title = "收支数据"
+
+    def unbound(self, evaluation):
+        return FiguresForm(initial=FiguresForm.initial_for(evaluation))
+
+    def bind(self, evaluation, data):
+        return FiguresForm(data, initial=FiguresForm.initial_for(evaluation))
+
+    def save(self, evaluation, form, user, version):
+        services.evaluation_save_figures(evaluation.pk, user, version, values=form.cleaned_data)
+
+    def context(self, page, form):
+        figures = figures_of(page.evaluation)
+        notes = {f.key: f.note for f in page.evaluation.figures.all() if f.note}
+        groups = []
+        for group in GROUPS:
+            figs = [f for f in DEPARTMENT_FIGURES if f.group == group.key]
+            readonly = [f for f in _finance_figures() if f.group == group.key]
+            groups.append(
+                {
+                    "group": group,
+                    "fields": [(form[f.key], f, notes.get(f.key, "")) for f in figs],
+                    "readonly": [(f, figures.get(f.key), notes.get(f.key, "")) for f in readonly],
+                }
+            )
+        rubric = page.evaluation.rubric.spec
+        return {
+            "groups": groups,
+            "header": header_rates(figures, rubric.rounding),
+            "formula_lines": _formula_lines(page.review.sheet),
+        }
+
+
+def _finance_figures():
+    from rubric.inputs import FIGURES, Source
+
+    return [f for f in FIGURES if f.source is Source.FINANCE_BUREAU]
+
+
+def _formula_lines(sheet):
+    """The leaves whose score follows from the figures (shown live on the figures step)."""
+    return [
+        ln
+        for ln in sheet.lines
+        if ln.is_leaf
+        and ln.indicator is not None
+        and METHODS[ln.method].inputs(ln.indicator.params)
+    ]
+
+
+class ManagementStep:
+    title = "评分指标"
+
+    def _leaves(self, evaluation):
+        spec = evaluation.rubric.spec
+        return [leaf for leaf in spec.leaves() if leaf.method != "duty_targets"]
+
+    def _forms(self, evaluation, data=None):
+        answers = {a.code: a for a in evaluation.answers.all()}
+        forms = []
+        for leaf in self._leaves(evaluation):
+            kwargs = {
+                "indicator": leaf,
+                "minimum": METHODS[leaf.method].min_score(leaf),
+                "initial": IndicatorForm.initial_for(answers.get(leaf.code)),
+            }
+            forms.append(
+                IndicatorForm(data, **kwargs) if data is not None else IndicatorForm(**kwargs)
+            )
+        return IndicatorForms(forms)
+
+    def unbound(self, evaluation):
+        return self._forms(evaluation)
+
+    def bind(self, evaluation, data):
+        return self._forms(evaluation, data)
+
+    def save(self, evaluation, form, user, version):
+        answers = {f.indicator.code: f.answer() for f in form.forms}
+        services.evaluation_save_answers(evaluation.pk, user, version, answers=answers)
+
+    def context(self, page, form):
+        sheet = page.review.sheet
+        lines = {ln.code: ln for ln in sheet.lines}
+        by_form = {f.indicator.code: f for f in form.forms}
+        groups = []
+        for top in sheet.rubric.indicators:
+            if top.is_leaf and top.method == "duty_targets":
+                continue
+            sections = []
+            for child in top.children or (top,):
+                leaves = [n for n in child.walk() if n.is_leaf]
+                sections.append(
+                    {
+                        "node": child,
+                        "line": lines[child.code],
+                        "items": [
+                            (by_form[n.code], lines[n.code]) for n in leaves if n.code in by_form
+                        ],
+                    }
+                )
+            groups.append({"node": top, "line": lines[top.code], "sections": sections})
+        return {"groups": groups}
+
+
+class IndicatorForms:
+    """A list of IndicatorForm that validates as one."""
+
+    def __init__(self, forms):
+        self.forms = forms
+
+    def is_valid(self) -> bool:
+        return all([f.is_valid() for f in self.forms])
+
+    def error_count(self) -> int:
+        return sum(len(f.errors) for f in self.forms)
+
+
+class DutyStep:
+    title = "履职效能"
+
+    def unbound(self, evaluation):
+        return DutyForms(evaluation=evaluation)
+
+    def bind(self, evaluation, data):
+        return DutyForms(data)
+
+    def save(self, evaluation, form, user, version):
+        goal = form.goal.cleaned_data
+        services.evaluation_save_duty(
+            evaluation.pk,
+            user,
+            version,
+            overall_goal=goal["overall_goal"].strip(),
+            goal_completion=goal["goal_completion"].strip(),
+            goal_shortfall_reason=goal["goal_shortfall_reason"].strip(),
+            tasks=form.task_inputs(),
+        )
+
+    def context(self, page, form):
+        sheet = page.review.sheet
+        leaf = sheet.rubric.leaf_with_method("duty_targets")
+        duty_line = sheet.line(leaf.code) if leaf else None
+        # Scores are shown beside the saved rows only; after a refused save the rows on the
+        # page may no longer match the saved ones.
+        lines = {} if form.tasks.is_bound or leaf is None else {ln.code: ln for ln in sheet.lines}
+        blocks = []
+        for t, (task_form, rows) in enumerate(form.pairs, start=1):
+            blocks.append(
+                {
+                    "task_form": task_form,
+                    "rows": rows,
+                    "task_line": lines.get(f"{leaf.code}.{t}") if leaf else None,
+                    "row_pairs": [
+                        (row_form, lines.get(f"{leaf.code}.{t}.{i}") if leaf else None)
+                        for i, row_form in enumerate(rows.forms, start=1)
+                    ],
+                }
+            )
+        return {"duty_leaf": leaf, "duty_line": duty_line, "task_blocks": blocks}
+
+
+class ReportStep:
+    title = "报告正文"
+
+    def unbound(self, evaluation):
+        return ReportForm(initial=ReportForm.initial_for(evaluation))
+
+    def bind(self, evaluation, data):
+        return ReportForm(data, initial=ReportForm.initial_for(evaluation))
+
+    def save(self, evaluation, form, user, version):
+        services.evaluation_save_sections(evaluation.pk, user, version, texts=form.texts())
+
+    def context(self, page, form):
+        from .. import sections as catalogue
+
+        chapters: dict[str, list] = {}
+        for name in form.fields:
+            section = catalogue.BY_KEY[name]
+            chapters.setdefault(section.chapter, []).append((section, form[name]))
+        return {"chapters": chapters.items()}
+
+
+class ReviewStep:
+    title = "核对与提交"
+
+    def unbound(self, evaluation):
+        return None
+
+    def bind(self, evaluation, data):
+        raise Http404
+
+    def save(self, evaluation, form, user, version):  # pragma: no cover - never bound
+        raise Http404
+
+    def context(self, page, form):
+        figures = figures_of(page.evaluation)
+        return {
+            "header": header_rates(figures, page.review.sheet.rubric.rounding),
+            "can_submit": Role.FILER in page.roles
+            and workflow.allowed("submit", page.evaluation.status, page.roles),
+            "can_withdraw": Role.FILER in page.roles
+            and workflow.allowed("withdraw", page.evaluation.status, page.roles),
+        }
+
+
+HANDLERS = {
+    "basic": BasicStep(),
+    "figures": FiguresStep(),
+    "management": ManagementStep(),
+    "duty": DutyStep(),
+    "report": ReportStep(),
+    "review": ReviewStep(),
+}
+
+
+# ---------------------------------------------------------------------------- transitions
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    try:
+        services.evaluation_submit(evaluation.pk, request.user, _version(request))
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("filing:step", pk, "review")
+    messages.success(request, "已提交。审核人处理前，你可以撤回后继续修改。")
+    return redirect("filing:step", pk, "review")
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    try:
+        services.evaluation_withdraw(evaluation.pk, request.user)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已撤回，可继续修改后重新提交。")
+    return redirect("filing:step", pk, "review")
+
+
+# ---------------------------------------------------------------------------- live preview
+
+
+@login_required
+@require_POST
+def figures_preview(request: HttpRequest, pk: int) -> JsonResponse:
+    """The rates and formula scores for figures as typed (not saved), by the same engine."""
+    evaluation = selectors.evaluation_for_user(request.user, pk)
+    form = FiguresForm(request.POST)
+    form.is_valid()
+    typed = {key: value for key, value in form.cleaned_data.items()}
+    base = scoring_input(evaluation)
+    figures = {**base.figures, **typed}
+    for key in form.errors:
+        figures[key] = None
+    rubric = evaluation.rubric.spec
+    sheet = engine.score(rubric, replace(base, figures=figures))
+    header = header_rates(figures, rubric.rounding)
+    return JsonResponse(
+        {
+            "rates": {
+                c.final_key: (f"{c.rate:.2f}%" if c.rate is not None else "—") for c in header
+            },
+            "lines": {
+                ln.code: {
+                    "computed": None if ln.computed is None else f"{ln.computed:.2f}",
+                    "basis": ln.basis or "；".join(w.message for w in ln.warnings),
+                }
+                for ln in _formula_lines(sheet)
+            },
+            "errors": {key: [str(e) for e in errs] for key, errs in form.errors.items()},
+        }
+    )
