@@ -84,8 +84,10 @@ FIGURES: tuple[Figure, ...] = (
     _F("carryover_closing", "年末财政拨款结转和结余", "carryover"),
     _F("general_budget_appropriation_final", "一般公共预算财政拨款决算数", "carryover"),
     _F("fund_budget_appropriation_final", "政府性基金预算财政拨款决算数", "carryover"),
-    _F("key_project_expenditure", "重点项目支出", "projects"),
-    _F("project_expenditure_total", "项目总支出", "projects"),
+    # Optional: where a department does not give them, 重点项目支出保障率 rests on its
+    # 佐证材料 and claimed score (as in the 2022 seed filing), flagged as a warning.
+    _F("key_project_expenditure", "重点项目支出", "projects", required=False),
+    _F("project_expenditure_total", "项目总支出", "projects", required=False),
     _F("procurement_planned", "政府采购计划金额", "procurement"),
     _F("procurement_actual", "政府采购实际金额", "procurement"),
     _F("assets_total", "资产总额", "assets"),

@@ -205,6 +205,12 @@ def _node(spec: Any, level: int, seen: set[str], where: str) -> Indicator:
         raise RubricError(f"{label}：params 应为映射")
     params = _decimals(params)
     method = METHODS[method_name]
+    unknown = sorted(set(params) - method.params)
+    if unknown:
+        raise RubricError(
+            f"{label}：评分方法 {method_name} 没有参数 {'、'.join(unknown)}"
+            f"（可用：{'、'.join(sorted(method.params)) or '无'}）"
+        )
     try:
         method.check(params, points)
         inputs = method.inputs(params)

@@ -119,6 +119,7 @@ class Method:
     name: ClassVar[str]
     label: ClassVar[str]
     judgement: ClassVar[bool] = False
+    params: ClassVar[frozenset[str]] = frozenset()  # the parameter names it takes
 
     def check(self, params: Mapping[str, Any], points: Decimal) -> None:
         """Raise ParamError if the parameters are not what this method takes."""
@@ -138,6 +139,9 @@ class LinearBand(Method):
 
     name = "linear_band"
     label = "区间线性计分"
+    params: ClassVar[frozenset[str]] = frozenset(
+        {"label", "numerator", "denominator", "floor", "ceiling"}
+    )
 
     def check(self, params, points):
         _str(params, "label")
@@ -173,6 +177,7 @@ class StepDeduction(Method):
 
     name = "step_deduction"
     label = "逐档扣分"
+    params: ClassVar[frozenset[str]] = frozenset({"label", "actual", "budget", "step", "deduction"})
 
     def check(self, params, points):
         _str(params, "label")
@@ -196,7 +201,7 @@ class StepDeduction(Method):
         rate = r.percent(abs(actual - budget), budget)
         step, deduction = _dec(p, "step"), _dec(p, "deduction")
         steps = math.ceil(rate / step)
-        value = max(ZERO, ind.points - steps * deduction)
+        value = r.score(max(ZERO, ind.points - steps * deduction))
         text = (
             f"{p['label']}＝|{fmt.amount(actual)}−{fmt.amount(budget)}|÷{fmt.amount(budget)}"
             f"×100%＝{fmt.rate(rate)}"
@@ -204,7 +209,7 @@ class StepDeduction(Method):
         if steps == 0:
             return Result(ind.points, f"{text}；差异率为0，得满分{fmt.num(ind.points)}")
         return Result(
-            r.score(value),
+            value,
             f"{text}；每{fmt.num(step)}%（含）扣{fmt.num(deduction)}分，共{steps}档，"
             f"得分＝max(0，{fmt.num(ind.points)}−{steps}×{fmt.num(deduction)})＝{fmt.num(value)}",
         )
@@ -224,6 +229,9 @@ class Bands(Method):
 
     name = "bands"
     label = "分档计分"
+    params: ClassVar[frozenset[str]] = frozenset(
+        {"label", "numerator", "denominator", "bands", "otherwise", "max_rate"}
+    )
 
     def check(self, params, points):
         _str(params, "label")
@@ -238,7 +246,8 @@ class Bands(Method):
             _dec(band, "bound")
             if not ZERO <= _dec(band, "score") <= points:
                 raise ParamError(f"分档得分应在0到{points}之间")
-        _dec(params, "otherwise", default=ZERO)
+        if not ZERO <= _dec(params, "otherwise", default=ZERO) <= points:
+            raise ParamError(f"otherwise 应在0到{points}之间")
         if "max_rate" in params:
             _dec(params, "max_rate")
 
@@ -273,11 +282,16 @@ class Proportional(Method):
 
     name = "proportional"
     label = "按比例计分"
+    params: ClassVar[frozenset[str]] = frozenset(
+        {"label", "numerator", "denominator", "zero_if_over"}
+    )
 
     def check(self, params, points):
         _str(params, "label")
         _str(params, "numerator")
         _str(params, "denominator")
+        if not isinstance(params.get("zero_if_over", False), bool):
+            raise ParamError("zero_if_over 应为 true 或 false")
 
     def inputs(self, params):
         return [params["numerator"], params["denominator"]]
@@ -302,6 +316,7 @@ class ExternalRate(Method):
 
     name = "external_rate"
     label = "通报执行率计分"
+    params: ClassVar[frozenset[str]] = frozenset({"label", "rate"})
 
     def check(self, params, points):
         _str(params, "label")
@@ -389,6 +404,7 @@ class DutyTargets(Method):
 
     name = "duty_targets"
     label = "年度指标值对比实际完成值"
+    params: ClassVar[frozenset[str]] = frozenset({"partial"})
 
     def check(self, params, points):
         if params.get("partial", "proportional") not in ("proportional", "zero"):
@@ -403,6 +419,7 @@ class TargetRatio(Method):
 
     name = "target_ratio"
     label = "目标完成率计分"
+    params: ClassVar[frozenset[str]] = frozenset({"label"})
 
     def check(self, params, points):
         _str(params, "label")
@@ -437,9 +454,11 @@ class Checklist(Method):
 
     name = "checklist"
     label = "逐项核对计分"
+    params: ClassVar[frozenset[str]] = frozenset({"base", "items"})
 
     def check(self, params, points):
-        _dec(params, "base", default=ZERO)
+        if not ZERO <= _dec(params, "base", default=ZERO) <= points:
+            raise ParamError(f"base 应在0到{points}之间")
         items = params.get("items")
         if not isinstance(items, list) or not items:
             raise ParamError("缺少参数 items")
@@ -499,6 +518,7 @@ class BonusPenalty(Method):
 
     name = "bonus_penalty"
     label = "加减分"
+    params: ClassVar[frozenset[str]] = frozenset({"per_event", "max_bonus", "max_penalty"})
 
     def check(self, params, points):
         for key in ("per_event", "max_bonus", "max_penalty"):
@@ -533,6 +553,7 @@ class Manual(Method):
 
     name = "manual"
     label = "人工评分"
+    params: ClassVar[frozenset[str]] = frozenset()
     judgement = True
 
     def score(self, ind, data, r):
