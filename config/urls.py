@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from evaluations.urls import review_patterns
+
 admin.site.site_header = "绩效自评 管理后台"
 admin.site.site_title = "绩效自评"
 admin.site.index_title = "管理"
@@ -10,5 +12,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("review/", include(review_patterns, namespace="review")),
     path("", include("evaluations.urls")),
 ]

@@ -28,6 +28,7 @@ from .models import (
     ReportSection,
 )
 from .services import rubric_load
+from .services.common import refresh_totals
 
 DATA = Path(__file__).parent / "demo" / "nansha_2022.yaml"
 DEMO_PASSWORD = "demo-pass-2022"
@@ -109,6 +110,9 @@ def seed_demo() -> list[str]:
         done.append(f"自评：{dept2.name} {fiscal_year.year}年度（空白）")
 
     done.extend(_users(region, dept, dept2))
+    if done:
+        for e in Evaluation.objects.filter(fiscal_year=fiscal_year):
+            refresh_totals(e.pk)
     return done
 
 

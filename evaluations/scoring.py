@@ -18,10 +18,28 @@ def figures_of(evaluation: Evaluation) -> dict[str, Decimal | None]:
 
 
 def scoring_input(evaluation: Evaluation) -> ScoringInput:
-    answers = {
-        a.code: Answer(choices=a.choices or {}, claimed=a.claimed, reason=a.claimed_reason)
-        for a in evaluation.answers.all()
-    }
+    """The engine's input from the prefetched rows (selectors.SCORING_PREFETCH): figures,
+    answers, 履职效能 rows, bonus events, and the reviewers' 复核分 by line code."""
+    reviewed = {r.code: r for r in evaluation.reviewed_scores.all()}
+    answers = {}
+    for a in evaluation.answers.all():
+        r = reviewed.get(a.code)
+        answers[a.code] = Answer(
+            choices=a.choices or {},
+            claimed=a.claimed,
+            reason=a.claimed_reason,
+            reviewed=r.score if r else None,
+            reviewed_reason=r.reason if r else "",
+        )
+    for code, r in reviewed.items():
+        if code not in answers:
+            answers[code] = Answer(reviewed=r.score, reviewed_reason=r.reason)
+    duty = evaluation.rubric.spec.leaf_with_method("duty_targets")
+    prefix = duty.code if duty else ""
+
+    def row_review(t: int, i: int):
+        return reviewed.get(f"{prefix}.{t}.{i}")
+
     tasks = tuple(
         Task(
             name=task.name,
@@ -38,11 +56,13 @@ def scoring_input(evaluation: Evaluation) -> ScoringInput:
                     achieved=row.achieved,
                     claimed=row.claimed,
                     reason=row.claimed_reason,
+                    reviewed=(rv := row_review(t, i)) and rv.score,
+                    reviewed_reason=rv.reason if rv else "",
                 )
-                for row in task.rows.all()
+                for i, row in enumerate(task.rows.all(), start=1)
             ),
         )
-        for task in evaluation.tasks.all()
+        for t, task in enumerate(evaluation.tasks.all(), start=1)
     )
     events = tuple(
         Event(kind=e.kind, description=e.description) for e in evaluation.bonus_events.all()

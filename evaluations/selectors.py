@@ -17,6 +17,7 @@ SCORING_PREFETCH = (
     "figures",
     "answers",
     "bonus_events",
+    "reviewed_scores",
     Prefetch("tasks", queryset=DutyTask.objects.prefetch_related("rows")),
 )
 
@@ -89,3 +90,105 @@ def evaluation_by_department_year(department_code: str, year: int) -> Evaluation
         )
     except Evaluation.DoesNotExist as exc:
         raise Http404(f"没有找到部门 {department_code} 的 {year} 年度自评") from exc
+
+
+# ---------------------------------------------------------------------------- review side
+
+
+def reviewer_regions(user: User) -> QuerySet[Region]:
+    if not user.is_authenticated:
+        return Region.objects.none()
+    if user.is_superuser:
+        return Region.objects.all()
+    return Region.objects.filter(reviewers=user)
+
+
+def region_for_user(user: User, code: str) -> Region:
+    try:
+        return reviewer_regions(user).get(code=code)
+    except Region.DoesNotExist as exc:
+        raise Http404("没有找到该区域") from exc
+
+
+DASHBOARD_SORTS = {
+    "department": "department__code",
+    "-department": "-department__code",
+    "status": "status",
+    "submitted": "submitted_at",
+    "-submitted": "-submitted_at",
+    "claimed": "claimed_total",
+    "-claimed": "-claimed_total",
+    "reviewed": "reviewed_total",
+    "-reviewed": "-reviewed_total",
+    "computed": "computed_total",
+    "-computed": "-computed_total",
+    "warnings": "warning_count",
+    "-warnings": "-warning_count",
+}
+
+
+def dashboard_evaluations(
+    fiscal_year, *, status: str = "", query: str = "", sort: str = "department"
+) -> QuerySet[Evaluation]:
+    """One fiscal year's evaluations for the reviewers' dashboard: filtered, searched, sorted,
+    with the count of open annotations; a fixed number of queries whatever the count."""
+    from django.db.models import Count
+
+    qs = (
+        Evaluation.objects.filter(fiscal_year=fiscal_year)
+        .select_related("department", "fiscal_year")
+        .annotate(
+            open_annotations=Count(
+                "annotations",
+                filter=Q(annotations__parent__isnull=True, annotations__resolved_at__isnull=True),
+            )
+        )
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        qs = qs.filter(
+            Q(department__name__icontains=query)
+            | Q(department__short_name__icontains=query)
+            | Q(department__code__icontains=query)
+        )
+    return qs.order_by(DASHBOARD_SORTS.get(sort, "department__code"), "department__code")
+
+
+def status_counts(fiscal_year) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = (
+        Evaluation.objects.filter(fiscal_year=fiscal_year).values("status").annotate(n=Count("id"))
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
+def departments_without_evaluation(fiscal_year) -> QuerySet[Department]:
+    return Department.objects.filter(region=fiscal_year.region_id).exclude(
+        evaluations__fiscal_year=fiscal_year
+    )
+
+
+def annotations_of(evaluation: Evaluation):
+    """Top-level annotations with their replies, grouped by target (two queries)."""
+    from .models import Annotation
+
+    items = list(
+        Annotation.objects.filter(evaluation=evaluation, parent__isnull=True)
+        .select_related("author", "resolved_by")
+        .prefetch_related(Prefetch("replies", queryset=Annotation.objects.select_related("author")))
+    )
+    grouped: dict[str, list] = {}
+    for item in items:
+        grouped.setdefault(item.target, []).append(item)
+    return grouped
+
+
+def last_event(evaluation: Evaluation, action: str):
+    return (
+        evaluation.events.filter(action=action)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )

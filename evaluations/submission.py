@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rubric.inputs import BY_KEY as FIGURES_BY_KEY
 from rubric.inputs import FIGURES, Source
 from rubric.spec import Line, ScoreSheet
 
@@ -126,9 +127,17 @@ def _line(result: Review, line: Line, duty_code: str | None) -> None:
     for w in line.warnings:
         about_figure = w.field in FIGURE_KEYS
         if about_figure and w.code == "input_missing":
-            continue  # reported once, against the figure itself (see _figures)
+            figure = FIGURES_BY_KEY[w.field]
+            if figure.source is Source.DEPARTMENT and not figure.required:
+                result.warnings.append(
+                    Problem("figures", f"fig-{w.field}", f"{label}：{w.message}")
+                )
+            continue  # a required or notified figure is reported once, by _figures
         problem = Problem(step, anchor, f"{label}：{w.message}", indicator=label)
-        if w.code in BLOCKING_CODES and not about_figure:
+        # A missing input (an unticked checklist item, an unknown actual) blocks only where
+        # it leaves the indicator without any score; a claimed score stands with a warning.
+        claimed_stands = w.code == "input_missing" and line.claimed is not None
+        if w.code in BLOCKING_CODES and not about_figure and not claimed_stands:
             result.blocking.append(problem)
         else:
             result.warnings.append(problem)

@@ -1,8 +1,23 @@
 from django.urls import path
 
-from .views import filing
+from .views import filing, review
 
 app_name = "filing"
+
+review_patterns = (
+    [
+        path("", review.review_home, name="home"),
+        path("evaluations/<int:pk>/", review.evaluation_review, name="evaluation"),
+        path("evaluations/<int:pk>/reviewed/", review.set_reviewed, name="reviewed"),
+        path("evaluations/<int:pk>/annotate/", review.annotate, name="annotate"),
+        path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
+        path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
+        # after the evaluations/ patterns: a region code could otherwise read "evaluations"
+        path("<slug:region_code>/<int:year>/", review.dashboard, name="dashboard"),
+        path("<slug:region_code>/<int:year>/import/", review.notified_import, name="import"),
+    ],
+    "review",
+)
 
 urlpatterns = [
     path("", filing.home, name="home"),
@@ -11,4 +26,15 @@ urlpatterns = [
     path("evaluations/<int:pk>/submit/", filing.submit, name="submit"),
     path("evaluations/<int:pk>/withdraw/", filing.withdraw, name="withdraw"),
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),
+    path("evaluations/<int:pk>/history/", review.history, name="history"),
+    path(
+        "evaluations/<int:pk>/annotations/<int:annotation_id>/reply/",
+        filing.annotation_reply,
+        name="annotation_reply",
+    ),
+    path(
+        "evaluations/<int:pk>/annotations/<int:annotation_id>/resolve/",
+        filing.annotation_resolve,
+        name="annotation_resolve",
+    ),
 ]

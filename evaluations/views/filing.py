@@ -41,6 +41,10 @@ from ..workflow import Role
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    if not selectors.user_departments(request.user).exists() and (
+        selectors.reviewer_regions(request.user).exists()
+    ):
+        return redirect("review:home")
     today = timezone.localdate()
     rows = []
     for evaluation in selectors.home_evaluations(request.user):
@@ -149,6 +153,12 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "stale_changes": _stale_changes(form) if stale else [],
         "error_summary": _error_summary(form),
         "editable": page.editable,
+        "annotations": selectors.annotations_of(page.evaluation),
+        "can_annotate": False,
+        "can_reply": Role.FILER in page.roles or Role.REVIEWER in page.roles,
+        "last_return": selectors.last_event(page.evaluation, "return")
+        if page.evaluation.status == "returned"
+        else None,
     }
     context.update(handler.context(page, form))
     return render(request, f"filing/step_{page.step}.html", context, status=status)
@@ -468,6 +478,47 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "已撤回，可继续修改后重新提交。")
     return redirect("filing:step", pk, "review")
+
+
+# ---------------------------------------------------------------------------- annotations
+
+
+@login_required
+@require_POST
+def annotation_reply(request: HttpRequest, pk: int, annotation_id: int) -> HttpResponse:
+    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    try:
+        services.annotation_reply(
+            evaluation.pk, annotation_id, request.user, text=request.POST.get("text", "")
+        )
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "回复已发送。")
+    return redirect(_safe_next(request, evaluation.pk))
+
+
+@login_required
+@require_POST
+def annotation_resolve(request: HttpRequest, pk: int, annotation_id: int) -> HttpResponse:
+    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    resolved = request.POST.get("resolved", "1") == "1"
+    try:
+        services.annotation_resolve(evaluation.pk, annotation_id, request.user, resolved=resolved)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已标记为已解决。" if resolved else "已重新打开该批注。")
+    return redirect(_safe_next(request, evaluation.pk))
+
+
+def _safe_next(request: HttpRequest, pk: int) -> str:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return reverse("filing:step", args=[pk, "review"])
 
 
 # ---------------------------------------------------------------------------- live preview

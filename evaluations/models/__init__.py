@@ -1,0 +1,34 @@
+"""The data model. Split by concern; everything is importable from evaluations.models."""
+
+from .evaluation import (
+    BonusEvent,
+    DutyIndicator,
+    DutyTask,
+    Evaluation,
+    Evidence,
+    FigureValue,
+    IndicatorAnswer,
+    ReportSection,
+)
+from .org import Department, FiscalYear, Region, RubricVersion
+from .review import Annotation, EvaluationEvent, FieldChange, ReviewedScore, SubmissionSnapshot
+
+__all__ = [
+    "Annotation",
+    "BonusEvent",
+    "Department",
+    "DutyIndicator",
+    "DutyTask",
+    "Evaluation",
+    "EvaluationEvent",
+    "Evidence",
+    "FieldChange",
+    "FigureValue",
+    "FiscalYear",
+    "IndicatorAnswer",
+    "Region",
+    "ReportSection",
+    "ReviewedScore",
+    "RubricVersion",
+    "SubmissionSnapshot",
+]

@@ -1,0 +1,263 @@
+"""A department's yearly self-evaluation and everything the filer enters in it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from rubric import inputs
+
+from .. import sections
+from ..workflow import Status
+from .org import Department, FiscalYear, RubricVersion
+
+AMOUNT = {"max_digits": 14, "decimal_places": 2}
+SCORE = {"max_digits": 6, "decimal_places": 2}
+
+
+class Evaluation(models.Model):
+    """One department's 部门整体支出绩效自评 for one year."""
+
+    department = models.ForeignKey(
+        Department, verbose_name="部门", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, verbose_name="年度", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    rubric = models.ForeignKey(
+        RubricVersion,
+        verbose_name="评分体系",
+        on_delete=models.PROTECT,
+        help_text="本自评所依据的评分体系版本（创建时取年度的版本）。",
+    )
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField(
+        "版本号", default=1, help_text="每次保存加一，用于防止覆盖他人的修改。"
+    )
+    overall_goal = models.TextField("年度整体绩效目标", blank=True)
+    goal_completion = models.TextField("整体绩效目标完成情况", blank=True)
+    goal_shortfall_reason = models.TextField("未能完成原因", blank=True)
+    report_date = models.DateField("报告日期", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    review_started_at = models.DateTimeField(
+        "审核开始时间",
+        null=True,
+        blank=True,
+        help_text="审核人首次批注或复核的时间；此后填报人不能撤回提交。",
+    )
+    # The score table's totals as of the last save (services refresh them after every write),
+    # so the reviewers' dashboard can filter, sort and page thousands of departments in SQL.
+    computed_total = models.DecimalField("计算总分", null=True, blank=True, **SCORE)
+    claimed_total = models.DecimalField("自评总分", null=True, blank=True, **SCORE)
+    reviewed_total = models.DecimalField("复核总分", null=True, blank=True, **SCORE)
+    final_total = models.DecimalField("最终得分", null=True, blank=True, **SCORE)
+    warning_count = models.PositiveIntegerField("提示数", default=0)
+    blocking_count = models.PositiveIntegerField("待处理问题数", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "绩效自评"
+        ordering = ["-fiscal_year__year", "department__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "fiscal_year"], name="unique_evaluation_per_department_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.name} {self.fiscal_year.year}年度"
+
+    @property
+    def year(self) -> int:
+        return self.fiscal_year.year
+
+
+class FigureValue(models.Model):
+    """One budget figure of an evaluation (万元, or percent for a rate), keyed by the input
+    catalogue in rubric/inputs.py. A note keeps where a figure came from or what disagreed."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="figures", verbose_name="绩效自评"
+    )
+    key = models.CharField(
+        "项目", max_length=60, choices=[(f.key, f.label) for f in inputs.FIGURES]
+    )
+    value = models.DecimalField("数值", null=True, blank=True, **AMOUNT)
+    note = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收支数据"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "key"], name="unique_figure_per_evaluation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()}：{self.value}"
+
+
+class DutyTask(models.Model):
+    """履职效能 task (二级指标), e.g. 任务1-通过强化理论武装，进一步加强思想政治引领。"""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="tasks", verbose_name="绩效自评"
+    )
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    name = models.CharField("任务", max_length=300)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "履职效能任务"
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DutyIndicator(models.Model):
+    """履职效能 indicator row (三级指标): 年度指标值 against 实际完成值."""
+
+    class Operator(models.TextChoices):
+        GE = ">=", "≥（不少于）"
+        LE = "<=", "≤（不超过）"
+        EQ = "=", "＝（等于）"
+
+    task = models.ForeignKey(
+        DutyTask, on_delete=models.CASCADE, related_name="rows", verbose_name="任务"
+    )
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    name = models.CharField("指标", max_length=300)
+    target_text = models.CharField("年度指标值", max_length=500, blank=True)
+    operator = models.CharField("比较", max_length=2, choices=Operator.choices, default=Operator.GE)
+    target_value = models.DecimalField("指标值（数值）", null=True, blank=True, **AMOUNT)
+    unit = models.CharField("计量单位", max_length=20, blank=True)
+    actual_text = models.CharField("实际完成指标值", max_length=500, blank=True)
+    actual_value = models.DecimalField("实际完成值（数值）", null=True, blank=True, **AMOUNT)
+    achieved = models.BooleanField("已完成", null=True, blank=True)
+    points = models.DecimalField("分值", validators=[MinValueValidator(Decimal(0))], **SCORE)
+    claimed = models.DecimalField("自评分", null=True, blank=True, **SCORE)
+    claimed_reason = models.TextField("自评分说明", blank=True)
+    note = models.TextField("备注", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "履职效能指标"
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorAnswer(models.Model):
+    """A department's answer to one rubric leaf: checklist choices, 自评分 and its reason."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="answers", verbose_name="绩效自评"
+    )
+    code = models.CharField("指标编码", max_length=30)
+    choices = models.JSONField("评分标准选择", default=dict, blank=True)
+    claimed = models.DecimalField("自评分", null=True, blank=True, **SCORE)
+    claimed_reason = models.TextField(
+        "自评分说明", blank=True, help_text="自评分与计算得分不一致或人工评分时必填。"
+    )
+    note = models.TextField("备注", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "指标自评"
+        ordering = ["evaluation", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "code"], name="unique_answer_per_indicator"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}：{self.claimed}"
+
+
+class BonusEvent(models.Model):
+    """加减分 event: a commendation or a criticism, recorded by the finance bureau."""
+
+    class Kind(models.TextChoices):
+        BONUS = "bonus", "受表彰（加分）"
+        PENALTY = "penalty", "受批评（减分）"
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="bonus_events", verbose_name="绩效自评"
+    )
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    description = models.CharField("事项", max_length=500)
+    occurred_on = models.DateField("日期", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "加减分事项"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.description}"
+
+
+class ReportSection(models.Model):
+    """One narrative section of the 自评报告 (catalogue: evaluations/sections.py)."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="sections", verbose_name="绩效自评"
+    )
+    key = models.CharField(
+        "章节", max_length=60, choices=[(s.key, s.title) for s in sections.SECTIONS]
+    )
+    text = models.TextField("正文", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "报告正文"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "key"], name="unique_section_per_evaluation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_key_display()
+
+
+class Evidence(models.Model):
+    """佐证材料 metadata; the upload itself arrives with the evidence issue."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="evidence", verbose_name="绩效自评"
+    )
+    indicator_code = models.CharField(
+        "指标编码", max_length=30, blank=True, help_text="为空表示整体佐证材料。"
+    )
+    original_name = models.CharField("文件名", max_length=255)
+    content_type = models.CharField("文件类型", max_length=100, blank=True)
+    size = models.PositiveBigIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    storage_name = models.CharField("存储名", max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "佐证材料"
+        ordering = ["indicator_code", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,58 @@
+"""E-mail notifications of workflow transitions (Django's e-mail framework; the console
+backend in development). Sent after the transaction commits; a failure to send is logged and
+never undoes the transition."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.urls import reverse
+
+from .models import EvaluationEvent
+
+log = logging.getLogger(__name__)
+
+
+def _link(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def transition_done(event_id: int) -> None:
+    event = EvaluationEvent.objects.select_related(
+        "evaluation__department__region", "evaluation__fiscal_year", "actor"
+    ).get(pk=event_id)
+    evaluation = event.evaluation
+    title = f"{evaluation.department.name}{evaluation.fiscal_year.year}年度部门整体支出绩效自评"
+    User = get_user_model()
+    if event.action == "submit":
+        recipients = User.objects.filter(review_regions=evaluation.department.region_id)
+        subject = f"【待审核】{title}已提交"
+        body = f"{title}已由{_name(event.actor)}提交，请审核。\n\n审核链接：{_link(reverse('review:evaluation', args=[evaluation.pk]))}\n"
+    elif event.action in ("return", "approve"):
+        recipients = User.objects.filter(departments=evaluation.department_id)
+        verb = "已退回" if event.action == "return" else "已审核通过"
+        subject = f"【{verb}】{title}"
+        body = f"{title}{verb}。\n"
+        if event.comment:
+            body += f"\n审核意见：{event.comment}\n"
+        body += f"\n查看链接：{_link(reverse('filing:step', args=[evaluation.pk, 'review']))}\n"
+    else:
+        return
+    emails = [u.email for u in recipients if u.email]
+    if not emails:
+        return
+    try:
+        send_mail(
+            subject, body + "\n（本邮件由绩效自评系统自动发送，请勿直接回复。）", None, emails
+        )
+    except OSError:
+        log.exception("通知邮件发送失败：%s", subject)
+
+
+def _name(user) -> str:
+    if user is None:
+        return "（已删除用户）"
+    return user.get_full_name() or user.username

@@ -1,0 +1,72 @@
+"""Writes. Every change to the data goes through a function here, inside a transaction.
+Domain errors (services.errors) carry a message for the user."""
+
+from .editing import (
+    DEPARTMENT_FIELDS,
+    AnswerInput,
+    RowInput,
+    TaskInput,
+    evaluation_save_answers,
+    evaluation_save_basic,
+    evaluation_save_duty,
+    evaluation_save_figures,
+    evaluation_save_sections,
+)
+from .errors import (
+    NotAllowed,
+    NotEditable,
+    NotFound,
+    ServiceError,
+    StaleVersion,
+    SubmissionBlocked,
+)
+from .review import (
+    EventInput,
+    ImportRow,
+    annotation_add,
+    annotation_reply,
+    annotation_resolve,
+    evaluation_set_notified,
+    evaluation_set_reviewed,
+    notified_import,
+)
+from .rubrics import rubric_load
+from .transitions import (
+    evaluation_approve,
+    evaluation_reopen,
+    evaluation_return,
+    evaluation_submit,
+    evaluation_withdraw,
+)
+
+__all__ = [
+    "DEPARTMENT_FIELDS",
+    "AnswerInput",
+    "EventInput",
+    "ImportRow",
+    "NotAllowed",
+    "NotEditable",
+    "NotFound",
+    "RowInput",
+    "ServiceError",
+    "StaleVersion",
+    "SubmissionBlocked",
+    "TaskInput",
+    "annotation_add",
+    "annotation_reply",
+    "annotation_resolve",
+    "evaluation_approve",
+    "evaluation_reopen",
+    "evaluation_return",
+    "evaluation_save_answers",
+    "evaluation_save_basic",
+    "evaluation_save_duty",
+    "evaluation_save_figures",
+    "evaluation_save_sections",
+    "evaluation_set_notified",
+    "evaluation_set_reviewed",
+    "evaluation_submit",
+    "evaluation_withdraw",
+    "notified_import",
+    "rubric_load",
+]

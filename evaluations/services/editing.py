@@ -1,0 +1,198 @@
+"""The filer's edits, step by step. Each locks the evaluation row, re-checks the actor's role and
+the state (editable only in 填报中 and 已退回), compares the version number the form was
+rendered with (a stale save is refused with StaleVersion, never silently applied), records
+what changed field by field, and refreshes the stored totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from rubric.inputs import BY_KEY, Source
+
+from .. import snapshot, workflow
+from ..models import (
+    Department,
+    DutyIndicator,
+    DutyTask,
+    Evaluation,
+    FigureValue,
+    IndicatorAnswer,
+    ReportSection,
+)
+from ..selectors import roles_for
+from ..workflow import Role
+from .common import locked, record_changes, refresh_totals
+from .errors import NotAllowed, NotEditable, NotFound, StaleVersion
+
+
+@contextmanager
+def _editing(evaluation_id: int, actor, version: int) -> Iterator[Evaluation]:
+    """Lock, check role, state and version; after the body's writes, record the field
+    changes, bump the version and refresh the totals."""
+    with transaction.atomic():
+        evaluation = locked(evaluation_id)
+        if Role.FILER not in roles_for(actor, evaluation):
+            raise NotFound("没有找到该自评")
+        if not workflow.is_editable(evaluation.status):
+            raise NotEditable(
+                f"这份自评当前状态为“{evaluation.get_status_display()}”，不能修改。"
+                "如需修改，请在审核人处理前撤回提交，或等待退回。"
+            )
+        if version != evaluation.version:
+            raise StaleVersion(evaluation.version)
+        before = snapshot.flatten(evaluation)
+        yield evaluation
+        record_changes(evaluation, actor, before)
+        Evaluation.objects.filter(pk=evaluation.pk).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
+        evaluation.refresh_from_db(fields=["version", "updated_at"])
+        refresh_totals(evaluation.pk)
+
+
+def _save_sections(evaluation: Evaluation, texts: Mapping[str, str]) -> None:
+    existing = {s.key: s for s in evaluation.sections.all()}
+    for key, text in texts.items():
+        section = existing.get(key)
+        if section is None:
+            ReportSection.objects.create(evaluation=evaluation, key=key, text=text)
+        elif section.text != text:
+            section.text = text
+            section.save(update_fields=["text"])
+
+
+DEPARTMENT_FIELDS = (
+    "internal_units",
+    "subordinate_units",
+    "staff_administrative",
+    "staff_public_1",
+    "staff_public_2",
+    "staff_actual",
+    "staff_other",
+)
+
+
+def evaluation_save_basic(
+    evaluation_id: int,
+    actor,
+    version: int,
+    *,
+    department: Mapping[str, int],
+    sections: Mapping[str, str],
+) -> Evaluation:
+    """基本情况: the department's 机构设置 and 人员编制, and the 部门概况 texts."""
+    with _editing(evaluation_id, actor, version) as evaluation:
+        updates = {k: v for k, v in department.items() if k in DEPARTMENT_FIELDS}
+        Department.objects.filter(pk=evaluation.department_id).update(**updates)
+        _save_sections(evaluation, sections)
+    return evaluation
+
+
+def evaluation_save_figures(
+    evaluation_id: int, actor, version: int, *, values: Mapping[str, Decimal | None]
+) -> Evaluation:
+    """收支数据: the department's own figures (finance-bureau figures are not theirs to set)."""
+    with _editing(evaluation_id, actor, version) as evaluation:
+        existing = {f.key: f for f in evaluation.figures.all()}
+        for key, value in values.items():
+            figure = BY_KEY.get(key)
+            if figure is None or figure.source is not Source.DEPARTMENT:
+                raise NotAllowed(f"“{figure.label if figure else key}”不由部门填报")
+            row = existing.get(key)
+            if row is None:
+                FigureValue.objects.create(evaluation=evaluation, key=key, value=value)
+            elif row.value != value:
+                row.value = value
+                row.save(update_fields=["value"])
+    return evaluation
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    choices: Mapping[str, str] = field(default_factory=dict)
+    claimed: Decimal | None = None
+    reason: str = ""
+    note: str = ""
+
+
+def evaluation_save_answers(
+    evaluation_id: int, actor, version: int, *, answers: Mapping[str, AnswerInput]
+) -> Evaluation:
+    """管理效能 and other rubric leaves: checklist choices, 自评分, reason, note."""
+    with _editing(evaluation_id, actor, version) as evaluation:
+        leaves = {leaf.code for leaf in evaluation.rubric.spec.leaves()}
+        existing = {a.code: a for a in evaluation.answers.all()}
+        for code, given in answers.items():
+            if code not in leaves:
+                raise NotAllowed(f"评分体系中没有指标 {code}")
+            row = existing.get(code) or IndicatorAnswer(evaluation=evaluation, code=code)
+            new = (dict(given.choices), given.claimed, given.reason, given.note)
+            if row.pk and (row.choices, row.claimed, row.claimed_reason, row.note) == new:
+                continue
+            row.choices, row.claimed, row.claimed_reason, row.note = new
+            row.save()
+    return evaluation
+
+
+@dataclass(frozen=True)
+class RowInput:
+    name: str
+    points: Decimal
+    operator: str = ">="
+    target_value: Decimal | None = None
+    target_text: str = ""
+    unit: str = ""
+    actual_value: Decimal | None = None
+    actual_text: str = ""
+    achieved: bool | None = None
+    claimed: Decimal | None = None
+    claimed_reason: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TaskInput:
+    name: str
+    rows: tuple[RowInput, ...] = ()
+
+
+def evaluation_save_duty(
+    evaluation_id: int,
+    actor,
+    version: int,
+    *,
+    overall_goal: str,
+    goal_completion: str,
+    goal_shortfall_reason: str,
+    tasks: list[TaskInput],
+) -> Evaluation:
+    """履职效能: the 年度整体绩效目标 and the tasks with their rows, in the order given."""
+    with _editing(evaluation_id, actor, version) as evaluation:
+        evaluation.overall_goal = overall_goal
+        evaluation.goal_completion = goal_completion
+        evaluation.goal_shortfall_reason = goal_shortfall_reason
+        evaluation.save(update_fields=["overall_goal", "goal_completion", "goal_shortfall_reason"])
+        DutyTask.objects.filter(evaluation=evaluation).delete()
+        for t, task in enumerate(tasks, start=1):
+            task_row = DutyTask.objects.create(evaluation=evaluation, position=t, name=task.name)
+            DutyIndicator.objects.bulk_create(
+                DutyIndicator(task=task_row, position=i, **row.__dict__)
+                for i, row in enumerate(task.rows, start=1)
+            )
+    return evaluation
+
+
+def evaluation_save_sections(
+    evaluation_id: int, actor, version: int, *, texts: Mapping[str, str]
+) -> Evaluation:
+    """报告正文."""
+    with _editing(evaluation_id, actor, version) as evaluation:
+        _save_sections(evaluation, texts)
+    return evaluation

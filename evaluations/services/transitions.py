@@ -1,0 +1,103 @@
+"""Workflow transitions: each one locks the row, re-checks the actor's role and the current
+state against workflow.TRANSITIONS, applies, and writes an event — so neither a double click
+nor two reviewers at once can produce two transitions."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import notify, snapshot, workflow
+from ..models import Evaluation, EvaluationEvent, SubmissionSnapshot
+from ..selectors import roles_for
+from ..workflow import Status
+from .common import locked, refresh_totals
+from .errors import NotAllowed, NotFound, ServiceError, StaleVersion, SubmissionBlocked
+
+
+def _transition(
+    evaluation_id: int, actor, action: str, comment: str = "", check=None
+) -> Evaluation:
+    """One workflow transition: lock, re-check role and state against workflow.TRANSITIONS,
+    apply, write the event, and (after commit) send the notification."""
+    t = workflow.TRANSITIONS[action]
+    with transaction.atomic():
+        evaluation = locked(evaluation_id)
+        roles = roles_for(actor, evaluation)
+        if not roles:
+            raise NotFound("没有找到该自评")
+        if not t.roles & roles:
+            raise NotAllowed(f"你没有“{t.label}”这份自评的权限。")
+        if evaluation.status not in t.sources:
+            raise NotAllowed(
+                f"这份自评当前状态为“{evaluation.get_status_display()}”，不能{t.label}。"
+            )
+        if t.comment_required and not comment.strip():
+            raise ServiceError(f"{t.label}须填写意见。")
+        if check is not None:
+            check(evaluation)
+        previous = evaluation.status
+        evaluation.status = t.target
+        fields = ["status", "updated_at"]
+        if t.target == Status.SUBMITTED:
+            evaluation.submitted_at = timezone.now()
+            evaluation.review_started_at = None
+            fields += ["submitted_at", "review_started_at"]
+            SubmissionSnapshot.objects.create(
+                evaluation=evaluation, data=snapshot.flatten(evaluation)
+            )
+        evaluation.save(update_fields=fields)
+        event = EvaluationEvent.objects.create(
+            evaluation=evaluation,
+            actor=actor,
+            action=action,
+            from_status=previous,
+            to_status=t.target,
+            comment=comment.strip(),
+        )
+        transaction.on_commit(lambda: notify.transition_done(event.pk))
+    return evaluation
+
+
+def evaluation_submit(evaluation_id: int, actor, version: int) -> Evaluation:
+    """Submit after every check: blocking problems refuse the submission."""
+    from ..selectors import evaluations_for_scoring
+    from ..submission import review
+
+    def check(evaluation: Evaluation) -> None:
+        if evaluation.version != version:
+            raise StaleVersion(evaluation.version)
+        result = review(evaluations_for_scoring().get(pk=evaluation.pk))
+        if result.blocking:
+            raise SubmissionBlocked(result.blocking)
+
+    return _transition(evaluation_id, actor, "submit", check=check)
+
+
+def evaluation_withdraw(evaluation_id: int, actor) -> Evaluation:
+    """The filer takes a submission back, until a reviewer has started on it."""
+
+    def check(evaluation: Evaluation) -> None:
+        if evaluation.review_started_at is not None:
+            raise NotAllowed(
+                "审核人已开始审核（已有批注或复核分），不能撤回。如需修改请联系审核人退回。"
+            )
+
+    return _transition(evaluation_id, actor, "withdraw", check=check)
+
+
+def evaluation_return(evaluation_id: int, actor, comment: str) -> Evaluation:
+    """The reviewer sends it back to the filer with a (required) comment."""
+    return _transition(evaluation_id, actor, "return", comment)
+
+
+def evaluation_approve(evaluation_id: int, actor, comment: str = "") -> Evaluation:
+    evaluation = _transition(evaluation_id, actor, "approve", comment)
+    refresh_totals(evaluation.pk)
+    return evaluation
+
+
+def evaluation_reopen(evaluation_id: int, actor, reason: str) -> Evaluation:
+    """An admin reopens a published evaluation (reason required); it goes back to returned.
+    The published file and the history stay."""
+    return _transition(evaluation_id, actor, "reopen", reason)

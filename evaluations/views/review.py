@@ -1,0 +1,371 @@
+"""The finance bureau's pages: the 审核工作台 (dashboard) per fiscal year with export and the
+import of notified figures, the review page with 批注, 复核分, return and approve, and the
+history page shared with filers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from rubric.inputs import BY_KEY as FIGURES
+
+from .. import selectors, services, snapshot, tabular
+from ..forms.fields import PercentField, ScoreField
+from ..models import FiscalYear
+from ..scoring import figures_of, header_rates
+from ..submission import review
+from ..workflow import Role, Status
+
+PAGE_SIZE = 50
+EXPORT_HEADERS = (
+    "单位编码",
+    "单位名称",
+    "状态",
+    "提交时间",
+    "计算总分",
+    "自评总分",
+    "复核总分",
+    "最终得分",
+    "提示数",
+    "未解决批注",
+    "是否逾期",
+)
+
+
+def _fiscal_year(request: HttpRequest, region_code: str, year: int) -> FiscalYear:
+    region = selectors.region_for_user(request.user, region_code)
+    try:
+        return FiscalYear.objects.select_related("region", "rubric").get(region=region, year=year)
+    except FiscalYear.DoesNotExist as exc:
+        raise Http404("该区域没有这个年度") from exc
+
+
+@login_required
+def review_home(request: HttpRequest) -> HttpResponse:
+    fy = (
+        FiscalYear.objects.filter(region__in=selectors.reviewer_regions(request.user))
+        .select_related("region")
+        .order_by("-year", "region__code")
+        .first()
+    )
+    if fy is None:
+        raise Http404("你不是任何区域的审核人")
+    return redirect("review:dashboard", fy.region.code, fy.year)
+
+
+def _overdue(evaluation, today) -> bool:
+    deadline = evaluation.fiscal_year.deadline
+    return bool(
+        deadline and today > deadline and evaluation.status in (Status.DRAFT, Status.RETURNED)
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
+    fy = _fiscal_year(request, region_code, year)
+    status = request.GET.get("status", "")
+    if status not in Status.values:
+        status = ""
+    query = request.GET.get("q", "").strip()[:50]
+    sort = request.GET.get("sort", "department")
+    evaluations = selectors.dashboard_evaluations(fy, status=status, query=query, sort=sort)
+    today = timezone.localdate()
+    export = request.GET.get("export")
+    if export in ("xlsx", "csv"):
+        return _export(fy, evaluations, today, export)
+    page = Paginator(evaluations, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.status_counts(fy)
+    years = (
+        FiscalYear.objects.filter(region=fy.region).order_by("-year").values_list("year", flat=True)
+    )
+    return render(
+        request,
+        "review/dashboard.html",
+        {
+            "fy": fy,
+            "page": page,
+            "rows": [(e, _overdue(e, today)) for e in page.object_list],
+            "counts": [(s, label, counts.get(s, 0)) for s, label in Status.choices],
+            "total": sum(counts.values()),
+            "status": status,
+            "query": query,
+            "sort": sort,
+            "years": list(years),
+            "missing": selectors.departments_without_evaluation(fy).count(),
+        },
+    )
+
+
+def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
+    def value(v):
+        return "" if v is None else v
+
+    rows = [
+        (
+            e.department.code,
+            e.department.name,
+            e.get_status_display(),
+            timezone.localtime(e.submitted_at).strftime("%Y-%m-%d %H:%M") if e.submitted_at else "",
+            value(e.computed_total),
+            value(e.claimed_total),
+            value(e.reviewed_total),
+            value(e.final_total),
+            e.warning_count,
+            e.open_annotations,
+            "是" if _overdue(e, today) else "",
+        )
+        for e in evaluations
+    ]
+    name = f"{fy.region.name}{fy.year}年度部门整体支出绩效自评审核情况"
+    if fmt == "xlsx":
+        body = tabular.xlsx_bytes(f"{fy.year}年度", EXPORT_HEADERS, rows)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = tabular.csv_bytes(EXPORT_HEADERS, rows)
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = _attachment(f"{name}.{fmt}")
+    return response
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"export\"; filename*=UTF-8''{quote(filename)}"
+
+
+@login_required
+def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
+    fy = _fiscal_year(request, region_code, year)
+    if request.GET.get("template"):
+        evaluations = selectors.dashboard_evaluations(fy).prefetch_related(
+            "figures", "bonus_events"
+        )
+        rows = []
+        for e in evaluations:
+            rate = next((f.value for f in e.figures.all() if f.key == tabular.RATE_KEY), None)
+            bonus = "；".join(b.description for b in e.bonus_events.all() if b.kind == "bonus")
+            penalty = "；".join(b.description for b in e.bonus_events.all() if b.kind == "penalty")
+            rows.append((e.department.code, e.department.name, rate, bonus, penalty))
+        response = HttpResponse(
+            tabular.xlsx_bytes("财政局通报数据", tabular.IMPORT_HEADERS, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = _attachment(
+            f"{fy.region.name}{fy.year}年度财政局通报数据.xlsx"
+        )
+        return response
+    error = ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "请选择要导入的 .xlsx 文件"
+        else:
+            try:
+                rows = tabular.parse_notified(upload.read(tabular.MAX_IMPORT_BYTES + 1))
+                count = services.notified_import(fy, request.user, rows)
+            except tabular.ImportError_ as exc:
+                error = str(exc)
+            except services.ServiceError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"已导入 {count} 个单位的财政局通报数据。")
+                return redirect("review:dashboard", fy.region.code, fy.year)
+    return render(
+        request, "review/import.html", {"fy": fy, "error": error}, status=400 if error else 200
+    )
+
+
+# ---------------------------------------------------------------------------- the review page
+
+
+def _review_page(request: HttpRequest, pk: int):
+    evaluation = selectors.evaluation_for_user(request.user, pk)
+    roles = selectors.roles_for(request.user, evaluation)
+    if Role.REVIEWER not in roles and Role.ADMIN not in roles:
+        raise Http404("没有找到该自评")
+    return evaluation, roles
+
+
+@login_required
+def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation, roles = _review_page(request, pk)
+    result = review(evaluation)
+    figures = figures_of(evaluation)
+    snapshots = list(evaluation.snapshots.all()[:2])
+    changes = snapshot.diff(snapshots[1].data, snapshots[0].data) if len(snapshots) == 2 else None
+    is_reviewer = Role.REVIEWER in roles
+    reviewed = {r.code: r for r in evaluation.reviewed_scores.all()}
+    events = list(evaluation.bonus_events.all())
+    return render(
+        request,
+        "review/evaluation.html",
+        {
+            "evaluation": evaluation,
+            "review": result,
+            "sheet": result.sheet,
+            "header": header_rates(figures, result.sheet.rubric.rounding),
+            "figures": [(f, figures.get(f.key)) for f in FIGURES.values()],
+            "sections": _sections(evaluation),
+            "annotations": selectors.annotations_of(evaluation),
+            "reviewed": reviewed,
+            "changes": changes,
+            "bonus_text": "\n".join(e.description for e in events if e.kind == "bonus"),
+            "penalty_text": "\n".join(e.description for e in events if e.kind == "penalty"),
+            "can_review": is_reviewer and evaluation.status == Status.SUBMITTED,
+            "can_annotate": is_reviewer
+            and evaluation.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED),
+            "can_notify": is_reviewer
+            and evaluation.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED),
+            "is_reviewer": is_reviewer,
+            "events": evaluation.events.select_related("actor"),
+        },
+    )
+
+
+def _sections(evaluation):
+    from .. import sections as catalogue
+
+    texts = {s.key: s.text for s in evaluation.sections.all()}
+    return [(section, texts.get(section.key, "")) for section in catalogue.SECTIONS]
+
+
+def _back(pk: int, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("review:evaluation", args=[pk]) + (f"#{anchor}" if anchor else ""))
+
+
+def _run(request: HttpRequest, action, success: str) -> bool:
+    try:
+        action()
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, success)
+    return True
+
+
+@login_required
+@require_POST
+def set_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation, _ = _review_page(request, pk)
+    code = request.POST.get("code", "")
+    field = ScoreField(minimum=-100, maximum=100)
+    try:
+        score = field.clean(request.POST.get("score", ""))
+    except ValidationError as exc:
+        messages.error(request, "复核分：" + "；".join(exc.messages))
+        return _back(pk, "line-" + code.replace(".", "-"))
+    _run(
+        request,
+        lambda: services.evaluation_set_reviewed(
+            evaluation.pk,
+            request.user,
+            code=code,
+            score=score,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"指标 {code} 的复核分已{'清除' if score is None else '保存'}。",
+    )
+    return _back(pk, "line-" + code.replace(".", "-"))
+
+
+@login_required
+@require_POST
+def annotate(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation, _ = _review_page(request, pk)
+    target = request.POST.get("target", "general")
+    _run(
+        request,
+        lambda: services.annotation_add(
+            evaluation.pk,
+            request.user,
+            target=target,
+            label=request.POST.get("label", ""),
+            text=request.POST.get("text", ""),
+        ),
+        "批注已添加。",
+    )
+    return _back(pk, "note-" + target.replace(":", "-").replace(".", "-"))
+
+
+@login_required
+@require_POST
+def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    evaluation, _ = _review_page(request, pk)
+    comment = request.POST.get("comment", "")
+    if action == "return":
+        done = _run(
+            request,
+            lambda: services.evaluation_return(evaluation.pk, request.user, comment),
+            "已退回，填报人将收到通知。",
+        )
+    elif action == "approve":
+        done = _run(
+            request,
+            lambda: services.evaluation_approve(evaluation.pk, request.user, comment),
+            "已审核通过。",
+        )
+    elif action == "reopen":
+        done = _run(
+            request,
+            lambda: services.evaluation_reopen(evaluation.pk, request.user, comment),
+            "已重新打开，状态为已退回。",
+        )
+    else:
+        raise Http404
+    if done and action in ("return", "approve"):
+        return redirect(
+            "review:dashboard", evaluation.department.region.code, evaluation.fiscal_year.year
+        )
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def notified(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation, _ = _review_page(request, pk)
+    try:
+        rate = PercentField().clean(request.POST.get("rate", ""))
+    except ValidationError as exc:
+        messages.error(request, "执行率：" + "；".join(exc.messages))
+        return _back(pk, "notified")
+
+    def lines(name: str, kind: str):
+        text = request.POST.get(name, "")
+        return [
+            services.EventInput(kind, line.strip()) for line in text.splitlines() if line.strip()
+        ]
+
+    events = lines("bonus", "bonus") + lines("penalty", "penalty")
+    _run(
+        request,
+        lambda: services.evaluation_set_notified(
+            evaluation.pk, request.user, values={tabular.RATE_KEY: rate}, events=events
+        ),
+        "财政局通报数据已保存，得分已重新计算。",
+    )
+    return _back(pk, "notified")
+
+
+@login_required
+def history(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    changes = Paginator(evaluation.field_changes.select_related("actor"), 100).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "review/history.html",
+        {
+            "evaluation": evaluation,
+            "events": evaluation.events.select_related("actor"),
+            "changes": changes,
+        },
+    )
