@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from evaluations.urls import review_patterns
+from evaluations.urls import public_patterns, review_patterns
 
 admin.site.site_header = "绩效自评 管理后台"
 admin.site.site_title = "绩效自评"
@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("review/", include(review_patterns, namespace="review")),
+    path("public/", include(public_patterns, namespace="public")),
     path("", include("evaluations.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import filing, review
+from .views import filing, public, review
 
 app_name = "filing"
 
@@ -11,12 +11,21 @@ review_patterns = (
         path("evaluations/<int:pk>/reviewed/", review.set_reviewed, name="reviewed"),
         path("evaluations/<int:pk>/annotate/", review.annotate, name="annotate"),
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
+        path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
         # after the evaluations/ patterns: a region code could otherwise read "evaluations"
         path("<slug:region_code>/<int:year>/", review.dashboard, name="dashboard"),
         path("<slug:region_code>/<int:year>/import/", review.notified_import, name="import"),
     ],
     "review",
+)
+
+public_patterns = (
+    [
+        path("", public.published_list, name="list"),
+        path("reports/<int:pk>/", public.published_download, name="download"),
+    ],
+    "public",
 )
 
 urlpatterns = [
@@ -27,6 +36,7 @@ urlpatterns = [
     path("evaluations/<int:pk>/withdraw/", filing.withdraw, name="withdraw"),
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),
     path("evaluations/<int:pk>/history/", review.history, name="history"),
+    path("evaluations/<int:pk>/pdf/", public.draft_pdf, name="draft_pdf"),
     path(
         "evaluations/<int:pk>/annotations/<int:annotation_id>/reply/",
         filing.annotation_reply,

@@ -11,7 +11,14 @@ from .evaluation import (
     ReportSection,
 )
 from .org import Department, FiscalYear, Region, RubricVersion
-from .review import Annotation, EvaluationEvent, FieldChange, ReviewedScore, SubmissionSnapshot
+from .review import (
+    Annotation,
+    EvaluationEvent,
+    FieldChange,
+    PublishedReport,
+    ReviewedScore,
+    SubmissionSnapshot,
+)
 
 __all__ = [
     "Annotation",
@@ -26,6 +33,7 @@ __all__ = [
     "FigureValue",
     "FiscalYear",
     "IndicatorAnswer",
+    "PublishedReport",
     "Region",
     "ReportSection",
     "ReviewedScore",

@@ -167,3 +167,36 @@ class SubmissionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class PublishedReport(models.Model):
+    """The PDF as published: rendered once at publication, stored with its SHA-256, served as
+    stored and never rendered again. A reopened evaluation keeps it, marked superseded."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="publications", verbose_name="绩效自评"
+    )
+    file = models.FileField("文件", upload_to="published/%Y/")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）")
+    published_at = models.DateTimeField("公开时间", auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="公开人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    superseded_at = models.DateTimeField("被取代时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "已公开报告"
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation}（{self.published_at:%Y-%m-%d}）"
+
+    @property
+    def download_name(self) -> str:
+        e = self.evaluation
+        return f"{e.fiscal_year.year}年度部门整体支出绩效自评报告-{e.department.name}.pdf"

@@ -20,6 +20,7 @@ from .errors import (
     StaleVersion,
     SubmissionBlocked,
 )
+from .publishing import evaluation_publish
 from .review import (
     EventInput,
     ImportRow,
@@ -56,6 +57,7 @@ __all__ = [
     "annotation_reply",
     "annotation_resolve",
     "evaluation_approve",
+    "evaluation_publish",
     "evaluation_reopen",
     "evaluation_return",
     "evaluation_save_answers",

@@ -99,5 +99,7 @@ def evaluation_approve(evaluation_id: int, actor, comment: str = "") -> Evaluati
 
 def evaluation_reopen(evaluation_id: int, actor, reason: str) -> Evaluation:
     """An admin reopens a published evaluation (reason required); it goes back to returned.
-    The published file and the history stay."""
-    return _transition(evaluation_id, actor, "reopen", reason)
+    The published file stays, listed as superseded, and so does the history."""
+    from .publishing import supersede_publications
+
+    return _transition(evaluation_id, actor, "reopen", reason, check=supersede_publications)

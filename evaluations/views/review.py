@@ -138,7 +138,8 @@ def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
 def _attachment(filename: str) -> str:
     from urllib.parse import quote
 
-    return f"attachment; filename=\"export\"; filename*=UTF-8''{quote(filename)}"
+    ext = filename.rsplit(".", 1)[-1]
+    return f"attachment; filename=\"download.{ext}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @login_required
@@ -324,6 +325,18 @@ def transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return redirect(
             "review:dashboard", evaluation.department.region.code, evaluation.fiscal_year.year
         )
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, pk: int) -> HttpResponse:
+    evaluation, _ = _review_page(request, pk)
+    _run(
+        request,
+        lambda: services.evaluation_publish(evaluation.pk, request.user),
+        "已公开。PDF 已生成并存档，公开页面可下载。",
+    )
     return _back(pk)
 
 
