@@ -57,11 +57,11 @@ def parse_decimal(
         value = Decimal(raw)
     except InvalidOperation as exc:  # pragma: no cover - the pattern above admits only numbers
         raise InputError(f"请输入有效的{what}") from exc
+    if value.adjusted() >= 12:  # before any arithmetic: a 30-digit number must not reach quantize
+        raise InputError(f"{what}过大")
     step = Decimal(1).scaleb(-places)
     if value != value.quantize(step, rounding="ROUND_DOWN"):
         raise InputError(f"{what}最多保留{places}位小数")
-    if abs(value) >= Decimal(10) ** 12:
-        raise InputError(f"{what}过大")
     if minimum is not None and value < minimum:
         raise InputError(f"{what}不能为负数" if minimum == 0 else f"{what}不能小于{minimum}")
     if maximum is not None and value > maximum:

@@ -175,13 +175,14 @@ def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
             return None
         return r.percent(f[num], f[den])
 
+    e = evaluation  # the year's own staffing numbers
     staff = (
-        f"截至{year}年12月31日，本单位财政核定编制{d.staff_total}人"
-        f"（行政（参公）编制{d.staff_administrative}人、公益一类编制{d.staff_public_1}人、"
-        f"公益二类编制{d.staff_public_2}人），实有在职人员{d.staff_actual}人；其他人员{d.staff_other}人。"
+        f"截至{year}年12月31日，本单位财政核定编制{e.staff_total}人"
+        f"（行政（参公）编制{e.staff_administrative}人、公益一类编制{e.staff_public_1}人、"
+        f"公益二类编制{e.staff_public_2}人），实有在职人员{e.staff_actual}人；其他人员{e.staff_other}人。"
     )
     generated = {
-        "organization": f"本单位设内设机构{d.internal_units}个，下属单位{d.subordinate_units}个。{staff}",
+        "organization": f"本单位设内设机构{e.internal_units}个，下属单位{e.subordinate_units}个。{staff}",
         "finance": (
             f"{year}年年初预算批复金额为{_a(f.get('initial_budget'))}万元，全年预算为"
             f"{_a(f.get('adjusted_budget_total'))}万元；{year}年决算收入金额为"

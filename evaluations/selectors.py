@@ -5,7 +5,7 @@ that would confirm the evaluation exists."""
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from .models import Department, DutyTask, Evaluation, Region
@@ -18,6 +18,8 @@ SCORING_PREFETCH = (
     "answers",
     "bonus_events",
     "reviewed_scores",
+    "evidence",
+    "sections",
     Prefetch("tasks", queryset=DutyTask.objects.prefetch_related("rows")),
 )
 
@@ -47,6 +49,12 @@ def evaluation_for_user(user: User, pk: int, *, for_scoring: bool = True) -> Eva
     try:
         return qs.get(pk=pk)
     except Evaluation.DoesNotExist as exc:
+        if user.is_authenticated and Evaluation.objects.filter(pk=pk).exists():
+            # Audit trail only (a cross-cutting record, not domain data): someone asked for
+            # an evaluation outside their scope. They get the same 404 as for a missing one.
+            from . import audit
+
+            audit.record("permission_denied", user=user, evaluation=pk)
         raise Http404("没有找到该自评") from exc
 
 
@@ -110,20 +118,26 @@ def region_for_user(user: User, code: str) -> Region:
         raise Http404("没有找到该区域") from exc
 
 
+def _sort(field: str, descending: bool = False):
+    """Unfilled values (never submitted, not yet reviewed) last, in either direction."""
+    expression = F(field)
+    return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+
+
 DASHBOARD_SORTS = {
-    "department": "department__code",
-    "-department": "-department__code",
-    "status": "status",
-    "submitted": "submitted_at",
-    "-submitted": "-submitted_at",
-    "claimed": "claimed_total",
-    "-claimed": "-claimed_total",
-    "reviewed": "reviewed_total",
-    "-reviewed": "-reviewed_total",
-    "computed": "computed_total",
-    "-computed": "-computed_total",
-    "warnings": "warning_count",
-    "-warnings": "-warning_count",
+    "department": _sort("department__code"),
+    "-department": _sort("department__code", True),
+    "status": _sort("status"),
+    "submitted": _sort("submitted_at"),
+    "-submitted": _sort("submitted_at", True),
+    "claimed": _sort("claimed_total"),
+    "-claimed": _sort("claimed_total", True),
+    "reviewed": _sort("reviewed_total"),
+    "-reviewed": _sort("reviewed_total", True),
+    "computed": _sort("computed_total"),
+    "-computed": _sort("computed_total", True),
+    "warnings": _sort("warning_count"),
+    "-warnings": _sort("warning_count", True),
 }
 
 
@@ -152,7 +166,7 @@ def dashboard_evaluations(
             | Q(department__short_name__icontains=query)
             | Q(department__code__icontains=query)
         )
-    return qs.order_by(DASHBOARD_SORTS.get(sort, "department__code"), "department__code")
+    return qs.order_by(DASHBOARD_SORTS.get(sort, DASHBOARD_SORTS["department"]), "department__code")
 
 
 def status_counts(fiscal_year) -> dict[str, int]:
@@ -192,3 +206,12 @@ def last_event(evaluation: Evaluation, action: str):
         .order_by("-at", "-id")
         .first()
     )
+
+
+def evidence_of(evaluation: Evaluation) -> dict[str, list]:
+    """The evaluation's 佐证材料 by indicator code ("" for the evaluation as a whole); uses the
+    prefetched rows when there are any."""
+    grouped: dict[str, list] = {}
+    for item in evaluation.evidence.all():
+        grouped.setdefault(item.indicator_code, []).append(item)
+    return grouped

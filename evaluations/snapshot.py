@@ -55,9 +55,8 @@ def _text(value) -> str:
 def flatten(evaluation: Evaluation) -> Flat:
     """Read the evaluation's current fields (a handful of queries, whatever its size)."""
     flat: Flat = {}
-    department = evaluation.department
     for name, label in DEPARTMENT_LABELS.items():
-        flat[f"dept.{name}"] = (f"基本情况·{label}", _text(getattr(department, name)))
+        flat[f"dept.{name}"] = (f"基本情况·{label}", _text(getattr(evaluation, name)))
     for figure in evaluation.figures.all():
         label = FIGURES[figure.key].label if figure.key in FIGURES else figure.key
         flat[f"fig.{figure.key}"] = (f"收支数据·{label}", _text(figure.value))

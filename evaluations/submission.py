@@ -85,9 +85,25 @@ def review(evaluation: Evaluation) -> Review:
     duty_code = _duty_code(sheet)
     for line in sheet.lines:
         _line(result, line, duty_code)
+    _evidence(result, evaluation, sheet)
     for finding in result.findings:
         result.warnings.append(Problem("figures", f"fig-{finding.field}", finding.message))
     return result
+
+
+def _evidence(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None:
+    """Indicators whose rubric requires 佐证材料 warn until a file is attached."""
+    attached = {e.indicator_code for e in evaluation.evidence.all()}
+    for leaf in sheet.rubric.leaves():
+        if leaf.evidence_required and leaf.code not in attached:
+            result.warnings.append(
+                Problem(
+                    "management",
+                    indicator_anchor(leaf.code),
+                    f"{leaf.code} {leaf.name}：须提供佐证材料，尚未上传",
+                    indicator=f"{leaf.code} {leaf.name}",
+                )
+            )
 
 
 def _figures(result: Review, figures) -> None:

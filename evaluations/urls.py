@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import filing, public, review
+from .views import evidence, filing, public, review
 
 app_name = "filing"
 
@@ -37,6 +37,17 @@ urlpatterns = [
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),
     path("evaluations/<int:pk>/history/", review.history, name="history"),
     path("evaluations/<int:pk>/pdf/", public.draft_pdf, name="draft_pdf"),
+    path("evaluations/<int:pk>/evidence/", evidence.upload, name="evidence_upload"),
+    path(
+        "evaluations/<int:pk>/evidence/<int:evidence_id>/",
+        evidence.download,
+        name="evidence_download",
+    ),
+    path(
+        "evaluations/<int:pk>/evidence/<int:evidence_id>/delete/",
+        evidence.delete,
+        name="evidence_delete",
+    ),
     path(
         "evaluations/<int:pk>/annotations/<int:annotation_id>/reply/",
         filing.annotation_reply,

@@ -7,13 +7,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db import models
 from django.forms import formset_factory
 
+from rubric import fmt
 from rubric.inputs import FIGURES, Kind, Source
 from rubric.spec import Indicator
 
 from .. import sections as catalogue
-from ..models import Department, DutyIndicator
+from ..models import DutyIndicator, Evaluation
 from ..services import DEPARTMENT_FIELDS, AnswerInput, RowInput, TaskInput
 from ..submission import BASIC_SECTIONS
 from .fields import AmountField, NumberField, PercentField, ScoreField
@@ -30,11 +32,12 @@ class BasicForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in DEPARTMENT_FIELDS:
-            model_field = Department._meta.get_field(name)
+            model_field = Evaluation._meta.get_field(name)
+            limit = 32767 if isinstance(model_field, models.PositiveSmallIntegerField) else 10**7
             self.fields[name] = forms.IntegerField(
                 label=model_field.verbose_name,
                 min_value=0,
-                max_value=100000,
+                max_value=limit,
                 required=False,
                 error_messages={
                     "invalid": "请输入整数",
@@ -52,7 +55,7 @@ class BasicForm(forms.Form):
     @staticmethod
     def initial_for(evaluation) -> dict:
         texts = {s.key: s.text for s in evaluation.sections.all()}
-        initial = {name: getattr(evaluation.department, name) for name in DEPARTMENT_FIELDS}
+        initial = {name: getattr(evaluation, name) for name in DEPARTMENT_FIELDS}
         initial.update({f"sec_{key}": texts.get(key, "") for key in BASIC_SECTIONS})
         return initial
 
@@ -193,7 +196,7 @@ class RowForm(forms.Form):
         data = super().clean()
         claimed, points = data.get("claimed"), data.get("points")
         if claimed is not None and points is not None and claimed > points:
-            self.add_error("claimed", f"自评分不能大于分值{points:g}")
+            self.add_error("claimed", f"自评分不能大于分值{fmt.num(points)}")
         return data
 
     @staticmethod

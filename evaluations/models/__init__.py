@@ -13,6 +13,7 @@ from .evaluation import (
 from .org import Department, FiscalYear, Region, RubricVersion
 from .review import (
     Annotation,
+    AuditLog,
     EvaluationEvent,
     FieldChange,
     PublishedReport,
@@ -22,6 +23,7 @@ from .review import (
 
 __all__ = [
     "Annotation",
+    "AuditLog",
     "BonusEvent",
     "Department",
     "DutyIndicator",

@@ -12,13 +12,13 @@ from rubric import inputs
 
 from .. import sections
 from ..workflow import Status
-from .org import Department, FiscalYear, RubricVersion
+from .org import Department, FiscalYear, RubricVersion, Staffing
 
 AMOUNT = {"max_digits": 14, "decimal_places": 2}
 SCORE = {"max_digits": 6, "decimal_places": 2}
 
 
-class Evaluation(models.Model):
+class Evaluation(Staffing):
     """One department's 部门整体支出绩效自评 for one year."""
 
     department = models.ForeignKey(
@@ -74,6 +74,13 @@ class Evaluation(models.Model):
     @property
     def year(self) -> int:
         return self.fiscal_year.year
+
+    def save(self, *args, **kwargs) -> None:
+        # A new evaluation starts from its department's current staffing numbers.
+        if self._state.adding and not any(self.staffing().values()):
+            for name, value in self.department.staffing().items():
+                setattr(self, name, value)
+        super().save(*args, **kwargs)
 
 
 class FigureValue(models.Model):
@@ -231,8 +238,15 @@ class ReportSection(models.Model):
         return self.get_key_display()
 
 
+def _evidence_path(instance: Evidence, filename: str) -> str:
+    """A random name outside the web root: nothing of the user's file name reaches the disk."""
+    import uuid
+
+    return f"evidence/{instance.evaluation_id}/{uuid.uuid4().hex}"
+
+
 class Evidence(models.Model):
-    """佐证材料 metadata; the upload itself arrives with the evidence issue."""
+    """佐证材料: one uploaded file, for an indicator or (code empty) the evaluation as a whole."""
 
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="evidence", verbose_name="绩效自评"
@@ -244,7 +258,7 @@ class Evidence(models.Model):
     content_type = models.CharField("文件类型", max_length=100, blank=True)
     size = models.PositiveBigIntegerField("大小（字节）", default=0)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    storage_name = models.CharField("存储名", max_length=255, blank=True)
+    file = models.FileField("文件", upload_to=_evidence_path, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="上传人",
@@ -258,6 +272,9 @@ class Evidence(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "佐证材料"
         ordering = ["indicator_code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "sha256"], name="unique_evidence_content")
+        ]
 
     def __str__(self) -> str:
         return self.original_name

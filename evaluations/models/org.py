@@ -30,7 +30,42 @@ class Region(models.Model):
         return self.name
 
 
-class Department(models.Model):
+class Staffing(models.Model):
+    """机构设置与人员编制 as of a year's end. A department carries its current numbers; each
+    evaluation keeps its own copy (taken when it is created), so editing one year's filing
+    never changes another year's, nor a submitted or published one."""
+
+    internal_units = models.PositiveSmallIntegerField("内设机构数", default=0)
+    subordinate_units = models.PositiveSmallIntegerField("下属单位数", default=0)
+    staff_administrative = models.PositiveIntegerField("行政（参公）编制数", default=0)
+    staff_public_1 = models.PositiveIntegerField("公益一类编制数", default=0)
+    staff_public_2 = models.PositiveIntegerField("公益二类编制数", default=0)
+    staff_actual = models.PositiveIntegerField("实有在职人数", default=0)
+    staff_other = models.PositiveIntegerField("其他人员数", default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def staff_total(self) -> int:
+        """供职人数（编制总数）合计."""
+        return self.staff_administrative + self.staff_public_1 + self.staff_public_2
+
+    STAFFING_FIELDS = (
+        "internal_units",
+        "subordinate_units",
+        "staff_administrative",
+        "staff_public_1",
+        "staff_public_2",
+        "staff_actual",
+        "staff_other",
+    )
+
+    def staffing(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.STAFFING_FIELDS}
+
+
+class Department(Staffing):
     class UnitType(models.TextChoices):
         ADMINISTRATIVE = "administrative", "行政单位"
         PUBLIC_INSTITUTION = "public_institution", "事业单位"
@@ -53,13 +88,6 @@ class Department(models.Model):
     region = models.ForeignKey(
         Region, verbose_name="区域", on_delete=models.PROTECT, related_name="departments"
     )
-    internal_units = models.PositiveSmallIntegerField("内设机构数", default=0)
-    subordinate_units = models.PositiveSmallIntegerField("下属单位数", default=0)
-    staff_administrative = models.PositiveIntegerField("行政（参公）编制数", default=0)
-    staff_public_1 = models.PositiveIntegerField("公益一类编制数", default=0)
-    staff_public_2 = models.PositiveIntegerField("公益二类编制数", default=0)
-    staff_actual = models.PositiveIntegerField("实有在职人数", default=0)
-    staff_other = models.PositiveIntegerField("其他人员数", default=0)
     filers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name="填报人", related_name="departments", blank=True
     )
@@ -70,11 +98,6 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def staff_total(self) -> int:
-        """供职人数（编制总数）合计."""
-        return self.staff_administrative + self.staff_public_1 + self.staff_public_2
 
 
 class RubricVersion(models.Model):

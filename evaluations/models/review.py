@@ -200,3 +200,30 @@ class PublishedReport(models.Model):
     def download_name(self) -> str:
         e = self.evaluation
         return f"{e.fiscal_year.year}年度部门整体支出绩效自评报告-{e.department.name}.pdf"
+
+
+class AuditLog(models.Model):
+    """Security-relevant events: logins, failed logins, permission denied, evidence uploads,
+    downloads and deletions. Also written to the `audit` logger."""
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    event = models.CharField("事件", max_length=40, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField("用户名", max_length=150, blank=True)
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    path = models.CharField("路径", max_length=300, blank=True)
+    detail = models.JSONField("详情", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "安全审计日志"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.username}"

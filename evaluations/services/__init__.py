@@ -20,6 +20,7 @@ from .errors import (
     StaleVersion,
     SubmissionBlocked,
 )
+from .evidence import evidence_delete, evidence_upload
 from .publishing import evaluation_publish
 from .review import (
     EventInput,
@@ -69,6 +70,8 @@ __all__ = [
     "evaluation_set_reviewed",
     "evaluation_submit",
     "evaluation_withdraw",
+    "evidence_delete",
+    "evidence_upload",
     "notified_import",
     "rubric_load",
 ]

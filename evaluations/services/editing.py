@@ -68,15 +68,7 @@ def _save_sections(evaluation: Evaluation, texts: Mapping[str, str]) -> None:
             section.save(update_fields=["text"])
 
 
-DEPARTMENT_FIELDS = (
-    "internal_units",
-    "subordinate_units",
-    "staff_administrative",
-    "staff_public_1",
-    "staff_public_2",
-    "staff_actual",
-    "staff_other",
-)
+DEPARTMENT_FIELDS = Department.STAFFING_FIELDS  # the evaluation's own copy (see Staffing)
 
 
 def evaluation_save_basic(
@@ -87,10 +79,21 @@ def evaluation_save_basic(
     department: Mapping[str, int],
     sections: Mapping[str, str],
 ) -> Evaluation:
-    """基本情况: the department's 机构设置 and 人员编制, and the 部门概况 texts."""
+    """基本情况: the year's 机构设置 and 人员编制 (kept on the evaluation, and as the department's
+    current numbers for the next year's evaluation), and the 部门概况 texts."""
     with _editing(evaluation_id, actor, version) as evaluation:
         updates = {k: v for k, v in department.items() if k in DEPARTMENT_FIELDS}
-        Department.objects.filter(pk=evaluation.department_id).update(**updates)
+        Evaluation.objects.filter(pk=evaluation.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(evaluation, name, value)
+        latest = (
+            Evaluation.objects.filter(department_id=evaluation.department_id)
+            .order_by("-fiscal_year__year")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if latest == evaluation.pk:
+            Department.objects.filter(pk=evaluation.department_id).update(**updates)
         _save_sections(evaluation, sections)
     return evaluation
 

@@ -8,15 +8,34 @@ def annotation_thread(context, target: str, label: str = ""):
     """The annotations on one part of the filing, with reply and resolve forms, and (for a
     reviewer who may annotate) the form to add one."""
     annotations = context.get("annotations") or {}
-    request = context.get("request")
     return {
         "items": annotations.get(target, []),
         "target": target,
         "label": label,
-        "anchor": "note-" + target.replace(":", "-").replace(".", "-"),
+        "anchor": "note-" + note_anchor(target),
         "evaluation": context.get("evaluation"),
         "can_annotate": context.get("can_annotate", False),
         "can_reply": context.get("can_reply", True),
-        "next": request.get_full_path() if request else "",
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def note_anchor(target: str) -> str:
+    """An annotation target as an HTML id fragment: ind:1.1.1 → ind-1-1-1."""
+    return str(target).replace(":", "-").replace(".", "-")
+
+
+@register.filter
+def anchor(code: str) -> str:
+    """An indicator code as an HTML id fragment: 2.1.3 → 2-1-3."""
+    return str(code).replace(".", "-")
+
+
+@register.filter
+def get(mapping, key):
+    """mapping[key], or an empty list: {{ evidence|get:ind.code }}."""
+    try:
+        return mapping.get(key, [])
+    except AttributeError:
+        return []

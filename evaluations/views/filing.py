@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -154,6 +155,9 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "error_summary": _error_summary(form),
         "editable": page.editable,
         "annotations": selectors.annotations_of(page.evaluation),
+        "evidence": selectors.evidence_of(page.evaluation),
+        "evidence_codes": ["", *(leaf.code for leaf in page.review.sheet.rubric.leaves())],
+        "evidence_max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
         "can_annotate": False,
         "can_reply": Role.FILER in page.roles or Role.REVIEWER in page.roles,
         "last_return": selectors.last_event(page.evaluation, "return")

@@ -22,10 +22,14 @@
 
   // ------------------------------------------------------------------ unsaved changes
   var form = document.getElementById("step-form");
-  var dirty = false;
+  // After a refused save (an error or someone else's change) the page holds unsaved input.
+  var dirty = !!document.querySelector("#error-summary, [data-testid=stale-warning]");
   if (form && form.dataset.dirtyGuard) {
-    form.addEventListener("input", function () { dirty = true; });
-    form.addEventListener("change", function () { dirty = true; });
+    // Only the step form's own fields count: reply boxes and file pickers inside it belong
+    // to other forms (the HTML form= attribute).
+    var own = function (e) { if (e.target.form === form) { dirty = true; } };
+    form.addEventListener("input", own);
+    form.addEventListener("change", own);
     form.addEventListener("submit", function () { dirty = false; });
     window.addEventListener("beforeunload", function (e) {
       if (dirty) { e.preventDefault(); e.returnValue = ""; }
