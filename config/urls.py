@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from evaluations.urls import public_patterns, review_patterns
+from evaluations.views.ops import healthz
 
 admin.site.site_header = "绩效自评 管理后台"
 admin.site.site_title = "绩效自评"
 admin.site.index_title = "管理"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

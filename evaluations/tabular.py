@@ -112,3 +112,79 @@ def parse_notified(data: bytes) -> list[ImportRow]:
     if not result:
         raise ImportError_("表中没有可导入的数据行")
     return result
+
+
+def score_tables_xlsx(title: str, sheets) -> bytes:
+    """All score tables of a year in one workbook: a summary sheet, then one sheet a department."""
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "汇总"
+    summary.append(
+        ["单位编码", "单位名称", "状态", "计算总分", "自评总分", "复核总分", "最终得分", "等级"]
+    )
+    headers = [
+        "编码",
+        "指标",
+        "层级",
+        "分值",
+        "计算分",
+        "自评分",
+        "复核分",
+        "得分",
+        "评分依据",
+        "提示",
+    ]
+    used: set[str] = {"汇总"}
+    for evaluation, sheet in sheets:
+        t = sheet.totals
+        summary.append(
+            [
+                evaluation.department.code,
+                evaluation.department.name,
+                evaluation.get_status_display(),
+                _f(t.computed),
+                _f(t.claimed),
+                _f(t.reviewed),
+                _f(t.final),
+                sheet.grade,
+            ]
+        )
+        name = (evaluation.department.short_name or evaluation.department.name)[:28]
+        for ch in "[]:*?/\\":
+            name = name.replace(ch, "")
+        base, n = name or evaluation.department.code[:28], 2
+        while name in used:
+            name = f"{base[:26]}-{n}"
+            n += 1
+        used.add(name)
+        ws = wb.create_sheet(name)
+        ws.append([f"{evaluation.department.name} {title}"])
+        ws.append(headers)
+        for line in sheet.lines:
+            ws.append(
+                [
+                    line.code,
+                    line.name,
+                    line.level,
+                    _f(line.points),
+                    _f(line.computed),
+                    _f(line.claimed),
+                    _f(line.reviewed),
+                    _f(line.final),
+                    line.basis,
+                    "；".join(w.message for w in line.warnings),
+                ]
+            )
+        ws.append(["总分", "", "", 100, _f(t.computed), _f(t.claimed), _f(t.reviewed), _f(t.final)])
+        ws.column_dimensions["B"].width = 36
+        ws.column_dimensions["I"].width = 60
+    for cell in summary[1]:
+        cell.font = Font(bold=True)
+    summary.column_dimensions["B"].width = 40
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _f(value):
+    return None if value is None else float(value)

@@ -13,9 +13,13 @@ review_patterns = (
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
         path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
-        # after the evaluations/ patterns: a region code could otherwise read "evaluations"
+        path("jobs/<int:pk>/", review.job_page, name="job"),
+        path("jobs/<int:pk>/status/", review.job_status, name="job_status"),
+        path("jobs/<int:pk>/result/", review.job_result, name="job_result"),
+        # after the evaluations/ and jobs/ patterns: a region code could otherwise read "evaluations"
         path("<slug:region_code>/<int:year>/", review.dashboard, name="dashboard"),
         path("<slug:region_code>/<int:year>/import/", review.notified_import, name="import"),
+        path("<slug:region_code>/<int:year>/jobs/<slug:kind>/", review.job_start, name="job_start"),
     ],
     "review",
 )

@@ -10,6 +10,7 @@ from .evaluation import (
     IndicatorAnswer,
     ReportSection,
 )
+from .jobs import BulkJob
 from .org import Department, FiscalYear, Region, RubricVersion
 from .review import (
     Annotation,
@@ -25,6 +26,7 @@ __all__ = [
     "Annotation",
     "AuditLog",
     "BonusEvent",
+    "BulkJob",
     "Department",
     "DutyIndicator",
     "DutyTask",

@@ -21,6 +21,7 @@ from .errors import (
     SubmissionBlocked,
 )
 from .evidence import evidence_delete, evidence_upload
+from .jobs import bulk_job_start
 from .publishing import evaluation_publish
 from .review import (
     EventInput,
@@ -57,6 +58,7 @@ __all__ = [
     "annotation_add",
     "annotation_reply",
     "annotation_resolve",
+    "bulk_job_start",
     "evaluation_approve",
     "evaluation_publish",
     "evaluation_reopen",

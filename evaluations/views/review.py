@@ -18,7 +18,7 @@ from rubric.inputs import BY_KEY as FIGURES
 
 from .. import selectors, services, snapshot, tabular
 from ..forms.fields import PercentField, ScoreField
-from ..models import FiscalYear
+from ..models import BulkJob, FiscalYear
 from ..scoring import figures_of, header_rates
 from ..submission import review
 from ..workflow import Role, Status
@@ -99,6 +99,8 @@ def dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse
             "sort": sort,
             "years": list(years),
             "missing": selectors.departments_without_evaluation(fy).count(),
+            "jobs": fy.jobs.all()[:5],
+            "job_kinds": BulkJob.Kind.choices,
         },
     )
 
@@ -382,3 +384,67 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
             "changes": changes,
         },
     )
+
+
+# ---------------------------------------------------------------------------- bulk jobs
+
+
+def _job(request: HttpRequest, pk: int):
+    from ..models import BulkJob
+
+    try:
+        return BulkJob.objects.select_related("fiscal_year__region").get(
+            pk=pk, fiscal_year__region__in=selectors.reviewer_regions(request.user)
+        )
+    except BulkJob.DoesNotExist as exc:
+        raise Http404("没有找到该任务") from exc
+
+
+@login_required
+@require_POST
+def job_start(request: HttpRequest, region_code: str, year: int, kind: str) -> HttpResponse:
+    fy = _fiscal_year(request, region_code, year)
+    try:
+        job = services.bulk_job_start(fy, request.user, kind)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("review:dashboard", fy.region.code, fy.year)
+    return redirect("review:job", job.pk)
+
+
+@login_required
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    return render(request, "review/job.html", {"job": job, "fy": job.fiscal_year})
+
+
+@login_required
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    from django.http import JsonResponse
+
+    job = _job(request, pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "state_label": job.get_state_display(),
+            "total": job.total,
+            "done": job.done,
+            "percent": job.percent,
+            "message": job.message,
+            "errors": job.errors[-20:],
+            "result": reverse("review:job_result", args=[job.pk]) if job.result else "",
+        }
+    )
+
+
+@login_required
+def job_result(request: HttpRequest, pk: int) -> HttpResponse:
+    from django.http import FileResponse
+
+    job = _job(request, pk)
+    if not job.result:
+        raise Http404("该任务没有结果文件")
+    fy = job.fiscal_year
+    ext = job.result.name.rsplit(".", 1)[-1]
+    name = f"{fy.region.name}{fy.year}年度-{job.get_kind_display()}.{ext}"
+    return FileResponse(job.result.open("rb"), as_attachment=True, filename=name)

@@ -1,0 +1,54 @@
+"""Bulk jobs of the finance bureau, run in the background with their progress recorded."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from .org import FiscalYear
+
+
+class BulkJob(models.Model):
+    class Kind(models.TextChoices):
+        PUBLISH_APPROVED = "publish_approved", "公开本年度全部已审核通过的自评"
+        RENDER_DRAFTS = "render_drafts", "生成全部部门的草稿 PDF"
+        EXPORT_SCORES = "export_scores", "导出本年度全部自评表（Excel）"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    kind = models.CharField("任务", max_length=30, choices=Kind.choices)
+    fiscal_year = models.ForeignKey(
+        FiscalYear, verbose_name="年度", on_delete=models.CASCADE, related_name="jobs"
+    )
+    state = models.CharField("状态", max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField("总数", default=0)
+    done = models.PositiveIntegerField("已完成", default=0)
+    errors = models.JSONField("错误", default=list, blank=True)
+    message = models.CharField("说明", max_length=300, blank=True)
+    result = models.FileField("结果文件", upload_to="jobs/%Y/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "批量任务"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}（{self.get_state_display()}）"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0

@@ -1,0 +1,153 @@
+"""Bulk jobs: started by a reviewer for a fiscal year, run as a background task (evaluations/
+tasks.py) that records its progress on the BulkJob row, so the page can show it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import BulkJob, Evaluation, FiscalYear
+from ..workflow import Status
+from .errors import NotAllowed, ServiceError
+
+
+def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
+    """Create the job and enqueue its task once the transaction commits."""
+    from ..selectors import reviewer_regions
+
+    if kind not in BulkJob.Kind.values:
+        raise ServiceError("未知的批量任务")
+    if not reviewer_regions(actor).filter(pk=fiscal_year.region_id).exists():
+        raise NotAllowed("只有本区域的审核人可以发起批量任务。")
+    running = BulkJob.objects.filter(
+        fiscal_year=fiscal_year, kind=kind, state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING]
+    )
+    if running.exists():
+        raise ServiceError("同一批量任务正在进行中，请等待其完成。")
+    with transaction.atomic():
+        job = BulkJob.objects.create(kind=kind, fiscal_year=fiscal_year, created_by=actor)
+
+        def enqueue() -> None:
+            from ..tasks import run_bulk_job
+
+            run_bulk_job.enqueue(job.pk)
+
+        transaction.on_commit(enqueue)
+    return job
+
+
+def _step(job: BulkJob, error: str = "") -> None:
+    BulkJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+    if error:
+        job.errors.append(error)
+        BulkJob.objects.filter(pk=job.pk).update(errors=job.errors)
+
+
+def bulk_job_run(job_id: int) -> None:
+    """The body of the background task."""
+    job = BulkJob.objects.select_related("fiscal_year__region", "created_by").get(pk=job_id)
+    if job.state != BulkJob.State.QUEUED:
+        return
+    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
+    try:
+        message, result = RUNNERS[job.kind](job)
+    except Exception as exc:  # a job must end in a state the page can show
+        BulkJob.objects.filter(pk=job.pk).update(
+            state=BulkJob.State.FAILED,
+            message=f"任务失败：{type(exc).__name__}",
+            finished_at=timezone.now(),
+        )
+        raise
+    job.refresh_from_db()
+    if result is not None:
+        name, data = result
+        job.result.save(name, ContentFile(data), save=False)
+    job.state = BulkJob.State.DONE
+    job.message = message
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "message", "finished_at", "result"])
+
+
+def _evaluations(job: BulkJob, **filters):
+    from ..selectors import evaluations_for_scoring
+
+    return list(
+        evaluations_for_scoring()
+        .filter(fiscal_year=job.fiscal_year, **filters)
+        .order_by("department__code")
+    )
+
+
+def _publish_approved(job: BulkJob):
+    from .publishing import evaluation_publish
+
+    targets = _evaluations(job, status=Status.APPROVED)
+    BulkJob.objects.filter(pk=job.pk).update(total=len(targets))
+    published = 0
+    for evaluation in targets:
+        try:
+            evaluation_publish(evaluation.pk, job.created_by)
+        except ServiceError as exc:
+            _step(job, f"{evaluation.department.name}：{exc.message}")
+        else:
+            published += 1
+            _step(job)
+    return f"已公开 {published} 份，失败 {len(targets) - published} 份。", None
+
+
+def _render_drafts(job: BulkJob):
+    from ..reports import ReportError, render_pdf
+
+    targets = _evaluations(job)
+    BulkJob.objects.filter(pk=job.pk).update(total=len(targets))
+    buffer = io.BytesIO()
+    rendered = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for evaluation in targets:
+            try:
+                pdf = render_pdf(evaluation, draft=True)
+            except ReportError as exc:
+                _step(job, f"{evaluation.department.name}：{exc.message}")
+                continue
+            archive.writestr(
+                f"{evaluation.department.code}-{evaluation.department.name}（草稿）.pdf", pdf
+            )
+            rendered += 1
+            _step(job)
+    year = job.fiscal_year
+    return (
+        f"已生成 {rendered} 份草稿 PDF。",
+        (f"{year.region.code}-{year.year}-drafts.zip", buffer.getvalue()),
+    )
+
+
+def _export_scores(job: BulkJob):
+    from ..scoring import score_evaluation
+    from ..tabular import score_tables_xlsx
+
+    targets = _evaluations(job)
+    BulkJob.objects.filter(pk=job.pk).update(total=len(targets))
+    sheets = []
+    for evaluation in targets:
+        sheets.append((evaluation, score_evaluation(evaluation)))
+        _step(job)
+    year = job.fiscal_year
+    data = score_tables_xlsx(f"{year.region.name}{year.year}年度", sheets)
+    return f"已导出 {len(sheets)} 个部门的自评表。", (
+        f"{year.region.code}-{year.year}-scores.xlsx",
+        data,
+    )
+
+
+RUNNERS = {
+    BulkJob.Kind.PUBLISH_APPROVED: _publish_approved,
+    BulkJob.Kind.RENDER_DRAFTS: _render_drafts,
+    BulkJob.Kind.EXPORT_SCORES: _export_scores,
+}
+
+__all__ = ["Evaluation", "bulk_job_run", "bulk_job_start"]

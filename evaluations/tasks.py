@@ -1,0 +1,11 @@
+"""Background tasks (Django's tasks framework; the database backend and `db_worker` in
+production, run at once in development)."""
+
+from django.tasks import task
+
+
+@task
+def run_bulk_job(job_id: int) -> None:
+    from .services.jobs import bulk_job_run
+
+    bulk_job_run(job_id)
