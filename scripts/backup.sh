@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Backup: the PostgreSQL database (pg_dump, custom format) and the file storage (evidence and
+# published PDFs), with a manifest of SHA-256 sums.
+#
+#   DATABASE_URL=postgres://… MEDIA_ROOT=/path/to/media scripts/backup.sh BACKUP_DIR
+#
+# With S3-compatible storage (S3_BUCKET set, as in docker-compose) the objects are copied with
+# MinIO's client instead:  mc mirror store/$S3_BUCKET BACKUP_DIR/media
+set -euo pipefail
+out=${1:?usage: backup.sh BACKUP_DIR}
+: "${DATABASE_URL:?DATABASE_URL is required}"
+mkdir -p "$out"
+pg_dump --format=custom --no-owner --no-privileges --file="$out/db.dump" "$DATABASE_URL"
+if [ -n "${S3_BUCKET:-}" ]; then
+    echo "S3_BUCKET is set: copy the bucket with: mc mirror store/$S3_BUCKET $out/media" >&2
+else
+    media=${MEDIA_ROOT:-var/media}
+    mkdir -p "$media"
+    tar -C "$media" -czf "$out/media.tar.gz" .
+fi
+(cd "$out" && sha256sum db.dump media.tar.gz 2>/dev/null > MANIFEST.sha256 || true)
+echo "备份完成：$out"
