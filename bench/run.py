@@ -163,7 +163,7 @@ def bench_pages() -> None:
     from evaluations.models import Evaluation
 
     seed = Evaluation.objects.get(department__code="nansha-cppcc-office")
-    filer, reviewer = Client(), Client()
+    filer, reviewer = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
     filer.force_login(get_user_model().objects.get(username="filer"))
     reviewer.force_login(get_user_model().objects.get(username="reviewer"))
     urls = {
