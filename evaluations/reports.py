@@ -54,7 +54,6 @@ class TableRow:
     remark: str = ""
     basis: str = ""
     duty: bool = False
-    subheader: bool = False  # the 年度指标值 / 实际完成指标值 header before the 履职效能 rows
 
 
 def _score_note(line: Line) -> str:
@@ -73,7 +72,6 @@ def table_rows(sheet: ScoreSheet) -> list[TableRow]:
     """One row per leaf line, with the 一级/二级 cells spanning their leaves as in the seed."""
     lines = list(sheet.lines)
     rows: list[TableRow] = []
-    duty_leaf = sheet.rubric.leaf_with_method("duty_targets")
     for top in sheet.rubric.indicators:
         top_line = sheet.line(top.code)
         if top.is_leaf and top.method == "duty_targets":
@@ -100,8 +98,6 @@ def table_rows(sheet: ScoreSheet) -> list[TableRow]:
                     )
         if group:
             group[0].level1 = Cell(top_line.name, top_line.points, len(group))
-            if duty_leaf is not None and top.code == duty_leaf.code:
-                group[0].subheader = True
         rows.extend(group)
     return rows
 
@@ -133,6 +129,18 @@ def _duty_rows(sheet: ScoreSheet, top_line: Line, lines: list[Line]) -> list[Tab
             )
         )
     return out
+
+
+def table_segments(rows: list[TableRow]) -> list[dict[str, Any]]:
+    """The table in runs of rows that share a header: the 履职效能 rows are headed
+    年度指标值 / 实际完成指标值, the others 指标解释 / 评分标准; each run is its own table so
+    that the header repeated on a new page is the right one."""
+    segments: list[dict[str, Any]] = []
+    for row in rows:
+        if not segments or segments[-1]["duty"] != row.duty:
+            segments.append({"duty": row.duty, "rows": []})
+        segments[-1]["rows"].append(row)
+    return segments
 
 
 # ---------------------------------------------------------------------------- the report text
@@ -220,7 +228,7 @@ def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
         "title": f"{d.name}{year}年部门整体支出绩效自评报告",
         "sheet": sheet,
         "header": header,
-        "rows": table_rows(sheet),
+        "segments": table_segments(table_rows(sheet)),
         "chapters": chapters,
         "signature_unit": unit,
         "report_date": evaluation.report_date,

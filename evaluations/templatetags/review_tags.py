@@ -39,3 +39,15 @@ def get(mapping, key):
         return mapping.get(key, [])
     except AttributeError:
         return []
+
+
+@register.filter
+def num(value) -> str:
+    """A score or points without trailing zeros: 4.5, 12.5, 2."""
+    from decimal import Decimal
+
+    from rubric import fmt
+
+    if value is None or value == "":
+        return ""
+    return fmt.num(Decimal(value))
