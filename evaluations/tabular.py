@@ -65,13 +65,26 @@ def _events(text, kind: str) -> list[EventInput]:
     return [EventInput(kind, p) for p in parts if p and p != "无"]
 
 
-def parse_notified(data: bytes) -> list[ImportRow]:
+def _rate_text(cell) -> str:
+    """A rate cell as text: a number in a cell formatted as a percentage (Excel stores 97.5% as
+    0.975) is multiplied by 100; anything else is read as typed (97.5 or “97.5%”)."""
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "%" in (cell.number_format or ""):
+            return str(Decimal(str(value)) * 100)
+        return str(Decimal(str(value)))
+    return str(value)
+
+
+def parse_notified(data: bytes, known_codes: set[str] | None = None) -> list[ImportRow]:
     """Rows of the import sheet: 单位编码, 单位名称, 执行率, 受表彰事项, 受批评事项.
-    A blank cell leaves that value as it is; “无” in an events cell clears the events."""
+    A blank cell leaves that value as it is; “无” in an events cell clears the events.
+    Every problem (format, unknown 单位编码) is reported at once, each with its row."""
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportError_("文件过大（上限5MB）")
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True)
+        rows = list(wb.worksheets[0].iter_rows())
     except (
         InvalidFileException,
         zipfile.BadZipFile,
@@ -79,33 +92,37 @@ def parse_notified(data: bytes) -> list[ImportRow]:
         OSError,
         ValueError,
         TypeError,
+        IndexError,
     ) as exc:
         raise ImportError_("无法读取该文件，请上传由本系统模板填写的 .xlsx 文件") from exc
-    ws = wb.worksheets[0]
-    rows = list(ws.iter_rows(values_only=True))
-    if not rows or [str(c or "").strip() for c in rows[0][:2]] != list(IMPORT_HEADERS[:2]):
+    header = [str(c.value or "").strip() for c in rows[0][:2]] if rows else []
+    if header != list(IMPORT_HEADERS[:2]):
         raise ImportError_(
             "表头不符：第一行应为“单位编码、单位名称、执行率、受表彰事项、受批评事项”"
         )
     result, problems = [], []
-    for number, cells in enumerate(rows[1:], start=2):
-        cells = list(cells) + [None] * (5 - len(cells))
-        code = str(cells[0] or "").strip()
-        if not code and not any(cells[1:5]):
+    for number, row in enumerate(rows[1:], start=2):
+        cells = list(row)[:5]
+        values_ = [c.value for c in cells] + [None] * (5 - len(cells))
+        code = str(values_[0] or "").strip()
+        if not code and not any(values_[1:5]):
             continue
         if not code:
             problems.append(f"第{number}行：缺少单位编码")
             continue
+        if known_codes is not None and code not in known_codes:
+            problems.append(f"第{number}行：没有单位编码为 {code} 的本年度自评")
+            continue
         values = {}
-        if cells[2] not in (None, ""):
+        if values_[2] not in (None, ""):
             try:
-                values[RATE_KEY] = parse_percent(str(cells[2]))
+                values[RATE_KEY] = parse_percent(_rate_text(cells[2]))
             except InputError as exc:
                 problems.append(f"第{number}行：执行率{exc}")
                 continue
         events = None
-        if cells[3] not in (None, "") or cells[4] not in (None, ""):
-            events = _events(cells[3] or "", "bonus") + _events(cells[4] or "", "penalty")
+        if values_[3] not in (None, "") or values_[4] not in (None, ""):
+            events = _events(values_[3] or "", "bonus") + _events(values_[4] or "", "penalty")
         result.append(ImportRow(number, code, values, events))
     if problems:
         raise ImportError_("；".join(problems))

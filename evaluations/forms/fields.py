@@ -73,3 +73,12 @@ class ScoreField(_ParsedField):
 
     def parse(self, text):
         return parsing.parse_score(text, minimum=self.minimum, maximum=self.maximum)
+
+
+class TextField(forms.CharField):
+    """Free text from a textarea: line breaks stored as \n whatever the browser sends (\r\n),
+    so an unchanged text is never recorded as a change."""
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -18,7 +18,7 @@ from .. import sections as catalogue
 from ..models import DutyIndicator, Evaluation
 from ..services import DEPARTMENT_FIELDS, AnswerInput, RowInput, TaskInput
 from ..submission import BASIC_SECTIONS
-from .fields import AmountField, NumberField, PercentField, ScoreField
+from .fields import AmountField, NumberField, PercentField, ScoreField, TextField
 
 
 def _textarea(rows: int = 6, **attrs) -> forms.Textarea:
@@ -48,7 +48,7 @@ class BasicForm(forms.Form):
             )
         for key in BASIC_SECTIONS:
             section = catalogue.BY_KEY[key]
-            self.fields[f"sec_{key}"] = forms.CharField(
+            self.fields[f"sec_{key}"] = TextField(
                 label=section.title, required=False, help_text=section.help, widget=_textarea(8)
             )
 
@@ -112,10 +112,10 @@ class IndicatorForm(forms.Form):
             if indicator.method != "manual"
             else "人工评分，须填写理由。",
         )
-        self.fields["reason"] = forms.CharField(
+        self.fields["reason"] = TextField(
             label="自评分说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
         )
-        self.fields["note"] = forms.CharField(
+        self.fields["note"] = TextField(
             label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2})
         )
 
@@ -154,13 +154,9 @@ def _score(value) -> str:
 
 
 class DutyGoalForm(forms.Form):
-    overall_goal = forms.CharField(label="年度整体绩效目标", required=False, widget=_textarea(4))
-    goal_completion = forms.CharField(
-        label="整体绩效目标完成情况", required=False, widget=_textarea(4)
-    )
-    goal_shortfall_reason = forms.CharField(
-        label="未能完成原因", required=False, widget=_textarea(2)
-    )
+    overall_goal = TextField(label="年度整体绩效目标", required=False, widget=_textarea(4))
+    goal_completion = TextField(label="整体绩效目标完成情况", required=False, widget=_textarea(4))
+    goal_shortfall_reason = TextField(label="未能完成原因", required=False, widget=_textarea(2))
 
 
 class TaskForm(forms.Form):
@@ -335,7 +331,7 @@ class ReportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for section in REPORT_SECTIONS:
-            self.fields[section.key] = forms.CharField(
+            self.fields[section.key] = TextField(
                 label=section.title, required=False, help_text=section.help, widget=_textarea(10)
             )
 

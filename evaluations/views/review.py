@@ -172,7 +172,8 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
             error = "请选择要导入的 .xlsx 文件"
         else:
             try:
-                rows = tabular.parse_notified(upload.read(tabular.MAX_IMPORT_BYTES + 1))
+                codes = set(fy.evaluations.values_list("department__code", flat=True))
+                rows = tabular.parse_notified(upload.read(tabular.MAX_IMPORT_BYTES + 1), codes)
                 count = services.notified_import(fy, request.user, rows)
             except tabular.ImportError_ as exc:
                 error = str(exc)
