@@ -7,7 +7,6 @@ field. Nothing here rounds silently: more decimals than allowed is an error, not
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 
@@ -20,11 +19,15 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
+# Full-width forms (U+FF01–FF5E) to ASCII, the ideographic space to a space, and the Chinese
+# full stop and minus signs people type. Nothing else is mapped: NFKC would also turn
+# superscripts and circled digits into digits (10² → 102), which must be refused, not read.
+_WIDE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_WIDE.update({0x3000: 0x20, ord("。"): ord("."), ord("−"): ord("-")})
+
+
 def _normalise(text: str) -> str:
-    # NFKC turns full-width digits, ，．％ and the ideographic space into their ASCII forms.
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("。", ".").replace("−", "-").replace("－", "-")
-    return _SPACES.sub("", text)
+    return _SPACES.sub("", text.translate(_WIDE))
 
 
 def parse_decimal(
@@ -66,7 +69,8 @@ def parse_decimal(
         raise InputError(f"{what}不能为负数" if minimum == 0 else f"{what}不能小于{minimum}")
     if maximum is not None and value > maximum:
         raise InputError(f"{what}不能大于{maximum}")
-    return value.quantize(step)
+    value = value.quantize(step)
+    return abs(value) if value == 0 else value  # never a “-0.00”
 
 
 def parse_amount(text: str | None) -> Decimal | None:
