@@ -136,7 +136,24 @@ def step_view(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return _render(request, page, handler, form)
 
 
+def _forms_of(form) -> list:
+    """The plain forms inside a step's form object (one, a list, or the 履职效能 set)."""
+    if form is None:
+        return []
+    if isinstance(form, IndicatorForms):
+        return list(form.forms)
+    if isinstance(form, DutyForms):
+        return [form.goal, *form.tasks.forms, *(f for rows in form.rows for f in rows.forms)]
+    return [form]
+
+
 def _render(request, page: Page, handler, form, *, version=None, stale=False, status=200):
+    if not page.editable:
+        # Read-only: the step's own fields are disabled one by one (not the whole fieldset),
+        # so the reply boxes of the annotation threads beside them still work.
+        for f in _forms_of(form):
+            for field in f.fields.values():
+                field.disabled = True
     steps = page.review.step_states()
     index = STEP_KEYS.index(page.step)
     context: dict[str, Any] = {
