@@ -115,6 +115,10 @@ def region_for_user(user: User, code: str) -> Region:
     try:
         return reviewer_regions(user).get(code=code)
     except Region.DoesNotExist as exc:
+        if user.is_authenticated and Region.objects.filter(code=code).exists():
+            from . import audit
+
+            audit.record("permission_denied", user=user, region=code)
         raise Http404("没有找到该区域") from exc
 
 

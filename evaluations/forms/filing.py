@@ -231,8 +231,26 @@ class RowForm(forms.Form):
         )
 
 
-TaskFormSet = formset_factory(TaskForm, extra=0, can_order=True, can_delete=True)
-RowFormSet = formset_factory(RowForm, extra=0, can_order=True, can_delete=True)
+# Bounded so that one request cannot make the server build thousands of forms.
+MAX_TASKS, MAX_ROWS_PER_TASK = 10, 20
+TaskFormSet = formset_factory(
+    TaskForm,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=MAX_TASKS,
+    absolute_max=MAX_TASKS,
+    validate_max=True,
+)
+RowFormSet = formset_factory(
+    RowForm,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=MAX_ROWS_PER_TASK,
+    absolute_max=MAX_ROWS_PER_TASK,
+    validate_max=True,
+)
 
 
 def is_deleted(formset, form) -> bool:

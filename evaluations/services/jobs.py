@@ -24,6 +24,11 @@ def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
         raise ServiceError("未知的批量任务")
     if not reviewer_regions(actor).filter(pk=fiscal_year.region_id).exists():
         raise NotAllowed("只有本区域的审核人可以发起批量任务。")
+    if (
+        kind == BulkJob.Kind.PUBLISH_APPROVED
+        and not fiscal_year.region.reviewers.filter(pk=actor.pk).exists()
+    ):
+        raise NotAllowed("公开须由本区域的审核人操作。")
     running = BulkJob.objects.filter(
         fiscal_year=fiscal_year, kind=kind, state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING]
     )

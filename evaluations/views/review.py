@@ -194,6 +194,9 @@ def _review_page(request: HttpRequest, pk: int):
     evaluation = selectors.evaluation_for_user(request.user, pk)
     roles = selectors.roles_for(request.user, evaluation)
     if Role.REVIEWER not in roles and Role.ADMIN not in roles:
+        from .. import audit
+
+        audit.record("permission_denied", request=request, evaluation=evaluation.pk)
         raise Http404("没有找到该自评")
     return evaluation, roles
 

@@ -88,11 +88,6 @@ def test_submitted_evaluation_cannot_be_edited_until_withdrawn(page: Page):
     assert evaluation(SEED_DEPARTMENT).department.staff_actual == 24
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 机构设置与人员编制 are stored on Department, shared by every year's evaluation; "
-    "saving 基本情况 of the department's 2023 evaluation changes the submitted 2022 one",
-)
 def test_another_years_filing_leaves_a_submitted_evaluation_unchanged(page: Page):
     from evaluations.models import Evaluation, FiscalYear
 
