@@ -14,22 +14,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from rubric.inputs import BY_KEY, Source
+from rubric.inputs import Source
 
-from .. import snapshot, workflow
+from .. import snapshot
 from ..models import (
     Department,
     DutyIndicator,
     DutyTask,
     Evaluation,
-    FigureValue,
     IndicatorAnswer,
     ReportSection,
 )
-from ..selectors import roles_for
-from ..workflow import Role
-from .common import locked, record_changes, refresh_totals
-from .errors import NotAllowed, NotEditable, NotFound, StaleVersion
+from .common import locked_for_filer, record_changes, refresh_totals, set_figures
+from .errors import NotAllowed, StaleVersion
 
 
 @contextmanager
@@ -37,14 +34,7 @@ def _editing(evaluation_id: int, actor, version: int) -> Iterator[Evaluation]:
     """Lock, check role, state and version; after the body's writes, record the field
     changes, bump the version and refresh the totals."""
     with transaction.atomic():
-        evaluation = locked(evaluation_id)
-        if Role.FILER not in roles_for(actor, evaluation):
-            raise NotFound("没有找到该自评")
-        if not workflow.is_editable(evaluation.status):
-            raise NotEditable(
-                f"这份自评当前状态为“{evaluation.get_status_display()}”，不能修改。"
-                "如需修改，请在审核人处理前撤回提交，或等待退回。"
-            )
+        evaluation = locked_for_filer(evaluation_id, actor)
         if version != evaluation.version:
             raise StaleVersion(evaluation.version)
         before = snapshot.flatten(evaluation)
@@ -103,17 +93,7 @@ def evaluation_save_figures(
 ) -> Evaluation:
     """收支数据: the department's own figures (finance-bureau figures are not theirs to set)."""
     with _editing(evaluation_id, actor, version) as evaluation:
-        existing = {f.key: f for f in evaluation.figures.all()}
-        for key, value in values.items():
-            figure = BY_KEY.get(key)
-            if figure is None or figure.source is not Source.DEPARTMENT:
-                raise NotAllowed(f"“{figure.label if figure else key}”不由部门填报")
-            row = existing.get(key)
-            if row is None:
-                FigureValue.objects.create(evaluation=evaluation, key=key, value=value)
-            elif row.value != value:
-                row.value = value
-                row.save(update_fields=["value"])
+        set_figures(evaluation, values, Source.DEPARTMENT)
     return evaluation
 
 

@@ -10,24 +10,15 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from .. import audit, uploads, workflow
+from .. import audit, uploads
 from ..models import Evidence
 from ..parsing import InputError
-from ..selectors import roles_for
-from ..workflow import Role
-from .common import locked
-from .errors import NotEditable, NotFound, ServiceError
+from .common import locked_for_filer
+from .errors import NotFound, ServiceError
 
 
 def _as_editor(evaluation_id: int, actor):
-    evaluation = locked(evaluation_id)
-    if Role.FILER not in roles_for(actor, evaluation):
-        raise NotFound("没有找到该自评")
-    if not workflow.is_editable(evaluation.status):
-        raise NotEditable(
-            f"这份自评当前状态为“{evaluation.get_status_display()}”，不能上传或删除佐证材料。"
-        )
-    return evaluation
+    return locked_for_filer(evaluation_id, actor, what="上传或删除佐证材料")
 
 
 def _sha256(handle) -> str:

@@ -11,13 +11,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from rubric.inputs import BY_KEY, Source
+from rubric.inputs import Source
 
 from .. import snapshot
-from ..models import Annotation, BonusEvent, Evaluation, FigureValue, ReviewedScore
+from ..models import Annotation, BonusEvent, Evaluation, ReviewedScore
 from ..selectors import roles_for
 from ..workflow import Role, Status
-from .common import locked, refresh_totals
+from .common import locked, refresh_totals, set_figures
 from .errors import NotAllowed, NotFound, ServiceError
 
 REVIEWABLE = frozenset({Status.SUBMITTED})
@@ -180,17 +180,7 @@ def _set_notified(
         )
     before = snapshot.flatten(evaluation)
     before.update(_events_flat(evaluation))
-    existing = {f.key: f for f in evaluation.figures.all()}
-    for key, value in values.items():
-        figure = BY_KEY.get(key)
-        if figure is None or figure.source is not Source.FINANCE_BUREAU:
-            raise NotAllowed(f"“{figure.label if figure else key}”不是财政局填报的数据")
-        row = existing.get(key)
-        if row is None:
-            FigureValue.objects.create(evaluation=evaluation, key=key, value=value)
-        elif row.value != value:
-            row.value = value
-            row.save(update_fields=["value"])
+    set_figures(evaluation, values, Source.FINANCE_BUREAU)
     if events is not None:
         evaluation.bonus_events.all().delete()
         BonusEvent.objects.bulk_create(
