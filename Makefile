@@ -12,6 +12,7 @@ install:
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py refresh_totals
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
