@@ -5,7 +5,6 @@ reviewer, filer, department and evaluation, and logged-in clients."""
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -13,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from evaluations import services
-from evaluations.models import Department, Evaluation, FiscalYear, Region
+from evaluations.models import Evaluation
 
 from .helpers import BLANK_DEPARTMENT, SEED_DEPARTMENT, make_submittable
 
@@ -80,35 +79,6 @@ def submitted(submittable, users) -> Evaluation:
     submittable.refresh_from_db()
     assert submittable.status == "submitted"
     return submittable
-
-
-@pytest.fixture
-def other_region(seeded):
-    """A second region (番禺区) with its own reviewer, filer, department and 2022 evaluation."""
-    User = get_user_model()
-    nansha = FiscalYear.objects.get(region__code="nansha", year=2022)
-    region = Region.objects.create(code="panyu", name="广州市番禺区", finance_bureau="番禺区财政局")
-    fiscal_year = FiscalYear.objects.create(
-        region=region, year=2022, rubric=nansha.rubric, deadline=nansha.deadline
-    )
-    department = Department.objects.create(
-        code="panyu-demo-office", name="广州市番禺区示例办公室", region=region
-    )
-    reviewer = User.objects.create_user("reviewer-panyu", "reviewer-panyu@example.cn", "x")
-    filer = User.objects.create_user("filer-panyu", "filer-panyu@example.cn", "x")
-    region.reviewers.add(reviewer)
-    department.filers.add(filer)
-    evaluation = Evaluation.objects.create(
-        department=department, fiscal_year=fiscal_year, rubric=nansha.rubric
-    )
-    return SimpleNamespace(
-        region=region,
-        fiscal_year=fiscal_year,
-        department=department,
-        reviewer=reviewer,
-        filer=filer,
-        evaluation=evaluation,
-    )
 
 
 def client_for(user) -> Client:

@@ -18,11 +18,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from evaluations import services
 from evaluations.models import (
     BulkJob,
-    Department,
     Evaluation,
-    FiscalYear,
     PublishedReport,
-    Region,
 )
 
 from .helpers import (
@@ -96,30 +93,6 @@ def make_submittable(evaluation: Evaluation, filer) -> Evaluation:
     services.evaluation_save_answers(evaluation.pk, filer, evaluation.version, answers=inputs)
     evaluation.refresh_from_db()
     return evaluation
-
-
-@pytest.fixture
-def other_region(seeded):
-    """A second region with its own reviewer, filer, department and 2022 evaluation."""
-    User = get_user_model()
-    nansha = FiscalYear.objects.get(region__code="nansha", year=2022)
-    region = Region.objects.create(code="panyu", name="广州市番禺区", finance_bureau="番禺区财政局")
-    fiscal_year = FiscalYear.objects.create(
-        region=region, year=2022, rubric=nansha.rubric, deadline=nansha.deadline
-    )
-    department = Department.objects.create(
-        code="panyu-demo-office", name="广州市番禺区示例办公室", region=region
-    )
-    reviewer = User.objects.create_user("reviewer-panyu", "", "x-unused-password-1")
-    filer = User.objects.create_user("filer-panyu", "", "x-unused-password-2")
-    region.reviewers.add(reviewer)
-    department.filers.add(filer)
-    evaluation = Evaluation.objects.create(
-        department=department, fiscal_year=fiscal_year, rubric=nansha.rubric
-    )
-    return SimpleNamespace(
-        region=region, department=department, reviewer=reviewer, filer=filer, evaluation=evaluation
-    )
 
 
 @pytest.fixture
