@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-
 from rubric.inputs import BY_KEY, Source
 
 from .. import snapshot, workflow
-from ..models import DutyTask, Evaluation, FieldChange, FigureValue
-from ..selectors import roles_for
+from ..models import Evaluation, FieldChange, FigureValue
+from ..selectors import evaluations_for_scoring, roles_for
 from ..workflow import Role
 from .errors import NotAllowed, NotEditable, NotFound
 
@@ -55,9 +53,12 @@ def set_figures(evaluation: Evaluation, values, source: Source) -> None:
             row.save(update_fields=["value"])
 
 
-def record_changes(evaluation: Evaluation, actor, before: snapshot.Flat) -> int:
-    """Store one FieldChange per field that differs from `before`; returns how many."""
-    changes = snapshot.diff(before, snapshot.flatten(evaluation))
+def record_changes(
+    evaluation: Evaluation, actor, before: snapshot.Flat, after: snapshot.Flat | None = None
+) -> int:
+    """Store one FieldChange per field that differs between `before` and `after` (by default
+    the evaluation's fields as they are now); returns how many."""
+    changes = snapshot.diff(before, snapshot.flatten(evaluation) if after is None else after)
     FieldChange.objects.bulk_create(
         FieldChange(
             evaluation=evaluation, actor=actor, key=c.key, label=c.label[:300], old=c.old, new=c.new
@@ -72,18 +73,7 @@ def refresh_totals(evaluation_id: int) -> None:
     (read by the reviewers' dashboard)."""
     from ..submission import review
 
-    fresh = (
-        Evaluation.objects.select_related("department__region", "fiscal_year", "rubric")
-        .prefetch_related(
-            "figures",
-            "answers",
-            "bonus_events",
-            "reviewed_scores",
-            "sections",
-            Prefetch("tasks", queryset=DutyTask.objects.prefetch_related("rows")),
-        )
-        .get(pk=evaluation_id)
-    )
+    fresh = evaluations_for_scoring().get(pk=evaluation_id)
     result = review(fresh)
     totals = result.sheet.totals
     Evaluation.objects.filter(pk=evaluation_id).update(

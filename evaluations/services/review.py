@@ -17,7 +17,7 @@ from .. import snapshot
 from ..models import Annotation, BonusEvent, Evaluation, ReviewedScore
 from ..selectors import roles_for
 from ..workflow import Role, Status
-from .common import locked, refresh_totals, set_figures
+from .common import locked, record_changes, refresh_totals, set_figures
 from .errors import NotAllowed, NotFound, ServiceError
 
 REVIEWABLE = frozenset({Status.SUBMITTED})
@@ -80,21 +80,10 @@ def evaluation_set_reviewed(
     after = {}
     if score is not None:
         after[f"rev.{code}"] = (f"指标{code}·复核分", f"{score}（{reason.strip()}）")
-    _record(evaluation, actor, before, after)
+    record_changes(evaluation, actor, before, after)
     _start_review(evaluation)
     refresh_totals(evaluation.pk)
     return evaluation
-
-
-def _record(evaluation, actor, before: dict, after: dict) -> None:
-    from ..models import FieldChange
-
-    FieldChange.objects.bulk_create(
-        FieldChange(
-            evaluation=evaluation, actor=actor, key=c.key, label=c.label, old=c.old, new=c.new
-        )
-        for c in snapshot.diff(before, after)
-    )
 
 
 # ---------------------------------------------------------------------------- 批注
@@ -194,7 +183,7 @@ def _set_notified(
         )
     after = snapshot.flatten(evaluation)
     after.update(_events_flat(evaluation))
-    _record(evaluation, actor, before, after)
+    record_changes(evaluation, actor, before, after)
     refresh_totals(evaluation.pk)
 
 
