@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
 from . import models
 
@@ -43,65 +44,207 @@ class FiscalYearAdmin(admin.ModelAdmin):
     list_display = ["year", "region", "rubric", "deadline"]
     list_filter = ["region"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        """An admin edit of a year: its evaluations' stored totals are refreshed."""
+        from .services.common import refresh_totals
 
-class FigureInline(admin.TabularInline):
+        super().save_model(request, obj, form, change)
+        for pk in obj.evaluations.values_list("pk", flat=True):
+            refresh_totals(pk)
+
+
+# ---------------------------------------------------------------------------- workflow data
+# Status, events, field history, scores, annotations, published files, figures and rows are
+# read-only here: every change to them goes through the services (which lock, re-check the
+# access policy, write the event and the field history, and refresh the stored totals). The
+# one state change offered, reopening, is an admin action that calls the service.
+
+
+class ReadOnlyMixin:
+    """Viewable, never added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyTabular(ReadOnlyMixin, admin.TabularInline):
+    extra = 0
+
+
+class FigureInline(ReadOnlyTabular):
     model = models.FigureValue
-    extra = 0
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(ReadOnlyTabular):
     model = models.DutyTask
-    extra = 0
     show_change_link = True
 
 
-class AnswerInline(admin.TabularInline):
+class AnswerInline(ReadOnlyTabular):
     model = models.IndicatorAnswer
-    extra = 0
 
 
-class SectionInline(admin.StackedInline):
+class SectionInline(ReadOnlyMixin, admin.StackedInline):
     model = models.ReportSection
     extra = 0
 
 
-class BonusInline(admin.TabularInline):
+class BonusInline(ReadOnlyTabular):
     model = models.BonusEvent
-    extra = 0
 
 
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyTabular):
     model = models.EvaluationEvent
-    extra = 0
-    readonly_fields = ["at", "actor", "action", "from_status", "to_status", "comment"]
-    can_delete = False
+
+
+class ReviewedInline(ReadOnlyTabular):
+    model = models.ReviewedScore
+
+
+class PublicationInline(ReadOnlyTabular):
+    model = models.PublishedReport
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label="重新打开的理由", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.action(description="重新打开所选的已公开自评（退回填报人，须填写理由）")
+def reopen_selected(modeladmin, request, queryset):
+    """The workflow's reopen, through its service, for each selected evaluation."""
+    from django.template.response import TemplateResponse
+
+    from . import services
+
+    form = ReopenForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done = 0
+        for evaluation in queryset:
+            try:
+                services.evaluation_reopen(evaluation.pk, request.user, form.cleaned_data["reason"])
+            except services.ServiceError as exc:
+                modeladmin.message_user(request, f"{evaluation}：{exc.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, f"已重新打开 {done} 份自评。", messages.SUCCESS)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/evaluations/reopen.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "重新打开已公开的自评",
+            "form": form,
+            "queryset": queryset,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+@admin.action(description="重新计算所选自评的总分")
+def refresh_selected_totals(modeladmin, request, queryset):
+    from .services.common import refresh_totals
+
+    for pk in queryset.values_list("pk", flat=True):
+        refresh_totals(pk)
+    modeladmin.message_user(request, "总分已重新计算。", messages.SUCCESS)
 
 
 @admin.register(models.Evaluation)
 class EvaluationAdmin(admin.ModelAdmin):
-    list_display = ["department", "fiscal_year", "status", "version", "updated_at"]
+    """Created here (department, year, rubric version); after that read-only."""
+
+    list_display = ["department", "fiscal_year", "status", "version", "final_total", "updated_at"]
     list_filter = ["fiscal_year__year", "status", "department__region"]
     search_fields = ["department__name", "department__code"]
-    readonly_fields = ["version", "created_at", "updated_at", "submitted_at"]
-    inlines = [FigureInline, TaskInline, AnswerInline, BonusInline, SectionInline, EventInline]
+    inlines = [
+        FigureInline,
+        TaskInline,
+        AnswerInline,
+        BonusInline,
+        SectionInline,
+        ReviewedInline,
+        EventInline,
+        PublicationInline,
+    ]
+    actions = [reopen_selected, refresh_selected_totals]
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["department", "fiscal_year", "rubric"]
+        return super().get_fields(request, obj)
 
-class RowInline(admin.TabularInline):
-    model = models.DutyIndicator
-    extra = 0
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change) -> None:
+        from .services.common import refresh_totals
+
+        super().save_model(request, obj, form, change)
+        refresh_totals(obj.pk)
 
 
 @admin.register(models.DutyTask)
-class DutyTaskAdmin(admin.ModelAdmin):
+class DutyTaskAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["name", "evaluation", "position"]
+
+    class RowInline(ReadOnlyTabular):
+        model = models.DutyIndicator
+
     inlines = [RowInline]
 
 
 @admin.register(models.Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["original_name", "evaluation", "indicator_code", "size", "uploaded_at"]
-    readonly_fields = ["sha256", "size", "uploaded_at"]
 
 
-admin.site.register(models.BonusEvent)
-admin.site.register(models.EvaluationEvent)
+@admin.register(models.EvaluationEvent)
+class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "action", "from_status", "to_status", "actor", "at"]
+    list_filter = ["action", "to_status"]
+
+
+@admin.register(models.BonusEvent)
+class BonusEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "kind", "description"]
+
+
+@admin.register(models.ReviewedScore)
+class ReviewedScoreAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "code", "score", "reviewer"]
+
+
+@admin.register(models.Annotation)
+class AnnotationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "target_label", "author", "created_at", "resolved_at"]
+
+
+@admin.register(models.FieldChange)
+class FieldChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "label", "actor"]
+
+
+@admin.register(models.PublishedReport)
+class PublishedReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "published_at", "sha256", "superseded_at"]
+
+
+@admin.register(models.BulkJob)
+class BulkJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["kind", "fiscal_year", "state", "done", "total", "created_by", "created_at"]
+    list_filter = ["kind", "state"]

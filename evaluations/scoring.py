@@ -17,9 +17,26 @@ def figures_of(evaluation: Evaluation) -> dict[str, Decimal | None]:
     return {f.key: f.value for f in evaluation.figures.all()}
 
 
+ROW_PREFIX, TASK_PREFIX = "row:", "task:"
+
+
+def is_row_key(key: str) -> bool:
+    """Whether a judgement key names a 履职效能 row or task (by id) rather than a leaf code."""
+    return key.startswith((ROW_PREFIX, TASK_PREFIX))
+
+
+def line_key(line) -> str:
+    """The stable key a judgement (复核分, 批注) on this line attaches to: `row:<id>` for a
+    履职效能 row, whose code (2.1.3) is only its position; the code for a rubric leaf."""
+    row = getattr(line, "row", None)
+    key = getattr(row, "key", "") if row is not None else ""
+    return key or line.code
+
+
 def scoring_input(evaluation: Evaluation) -> ScoringInput:
     """The engine's input from the prefetched rows (selectors.SCORING_PREFETCH): figures,
-    answers, 履职效能 rows, bonus events, and the reviewers' 复核分 by line code."""
+    answers, the live 履职效能 tasks and rows (each with its stable key), bonus events, and the
+    reviewers' 复核分 — by leaf code, or by row key for a 履职效能 row."""
     reviewed = {r.code: r for r in evaluation.reviewed_scores.all()}
     answers = {}
     for a in evaluation.answers.all():
@@ -32,42 +49,47 @@ def scoring_input(evaluation: Evaluation) -> ScoringInput:
             reviewed_reason=r.reason if r else "",
         )
     for code, r in reviewed.items():
-        if code not in answers:
+        if code not in answers and not is_row_key(code):
             answers[code] = Answer(reviewed=r.score, reviewed_reason=r.reason)
-    duty = evaluation.rubric.spec.leaf_with_method("duty_targets")
-    prefix = duty.code if duty else ""
 
-    def row_review(t: int, i: int):
-        return reviewed.get(f"{prefix}.{t}.{i}")
+    def row_input(row) -> TargetRow:
+        rv = reviewed.get(row.key)
+        return TargetRow(
+            key=row.key,
+            name=row.name,
+            points=row.points,
+            operator=row.operator,
+            target_value=row.target_value,
+            target_text=row.target_text,
+            unit=row.unit,
+            actual_value=row.actual_value,
+            actual_text=row.actual_text,
+            achieved=row.achieved,
+            claimed=row.claimed,
+            reason=row.claimed_reason,
+            reviewed=rv.score if rv else None,
+            reviewed_reason=rv.reason if rv else "",
+        )
 
     tasks = tuple(
-        Task(
-            name=task.name,
-            rows=tuple(
-                TargetRow(
-                    name=row.name,
-                    points=row.points,
-                    operator=row.operator,
-                    target_value=row.target_value,
-                    target_text=row.target_text,
-                    unit=row.unit,
-                    actual_value=row.actual_value,
-                    actual_text=row.actual_text,
-                    achieved=row.achieved,
-                    claimed=row.claimed,
-                    reason=row.claimed_reason,
-                    reviewed=(rv := row_review(t, i)) and rv.score,
-                    reviewed_reason=rv.reason if rv else "",
-                )
-                for i, row in enumerate(task.rows.all(), start=1)
-            ),
-        )
-        for t, task in enumerate(evaluation.tasks.all(), start=1)
+        Task(key=task.key, name=task.name, rows=tuple(row_input(row) for row in task.rows.all()))
+        for task in evaluation.tasks.all()
     )
     events = tuple(
         Event(kind=e.kind, description=e.description) for e in evaluation.bonus_events.all()
     )
     return ScoringInput(figures=figures_of(evaluation), answers=answers, tasks=tasks, events=events)
+
+
+def score_range(line) -> tuple[Decimal, Decimal]:
+    """The one rule for the range of a line's 自评分 and 复核分: from the method's `min_score`
+    (rubric/methods.py, as the engine checks it; negative for 加减分) to the line's points."""
+    from rubric.methods import METHODS
+
+    method = METHODS.get(line.method or "")
+    if method is not None and line.indicator is not None and line.row is None:
+        return method.min_score(line.indicator), line.points
+    return getattr(line, "min_score", Decimal(0)), line.points
 
 
 def score_evaluation(evaluation: Evaluation) -> ScoreSheet:

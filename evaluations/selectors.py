@@ -8,11 +8,21 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from .models import Department, DutyTask, Evaluation, Region
+from .models import Department, DutyIndicator, DutyTask, Evaluation, Region
 from .workflow import Role
 
 User = AbstractBaseUser | AnonymousUser
 
+
+def live_tasks() -> QuerySet[DutyTask]:
+    """履职效能 tasks not marked deleted, each with its live rows prefetched."""
+    return DutyTask.objects.filter(deleted_at__isnull=True).prefetch_related(
+        Prefetch("rows", queryset=DutyIndicator.objects.filter(deleted_at__isnull=True))
+    )
+
+
+# `evaluation.tasks.all()` and `task.rows.all()` on an evaluation read with this prefetch are
+# the live tasks and rows only (a deleted one keeps its id and its judgements, see models).
 SCORING_PREFETCH = (
     "figures",
     "answers",
@@ -20,7 +30,7 @@ SCORING_PREFETCH = (
     "reviewed_scores",
     "evidence",
     "sections",
-    Prefetch("tasks", queryset=DutyTask.objects.prefetch_related("rows")),
+    Prefetch("tasks", queryset=live_tasks()),
 )
 
 
@@ -79,13 +89,21 @@ def user_departments(user: User) -> QuerySet[Department]:
 
 
 def home_evaluations(user: User) -> QuerySet[Evaluation]:
-    """The filer's own departments' evaluations, newest year first."""
+    """The filer's own departments' evaluations, newest year first, with the score inputs and
+    the open annotations (`open_annotations`) prefetched."""
     if not user.is_authenticated:
         return Evaluation.objects.none()
+    from .models import Annotation
+
+    open_annotations = Prefetch(
+        "annotations",
+        queryset=Annotation.objects.filter(parent__isnull=True, resolved_at__isnull=True),
+        to_attr="open_annotations",
+    )
     return (
         Evaluation.objects.filter(department__filers=user)
         .select_related("department", "fiscal_year", "rubric")
-        .prefetch_related(*SCORING_PREFETCH)
+        .prefetch_related(*SCORING_PREFETCH, open_annotations)
         .order_by("-fiscal_year__year", "department__code")
     )
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Prefetch
+
 from rubric.inputs import BY_KEY as FIGURES
 
 from . import sections as catalogue
-from .models import DutyIndicator, Evaluation
+from .models import DutyIndicator, DutyTask, Evaluation
 
 Flat = dict[str, tuple[str, str]]
 
@@ -70,13 +72,20 @@ def flatten(evaluation: Evaluation) -> Flat:
     flat["goal.overall"] = ("履职效能·年度整体绩效目标", evaluation.overall_goal)
     flat["goal.completion"] = ("履职效能·整体绩效目标完成情况", evaluation.goal_completion)
     flat["goal.shortfall"] = ("履职效能·未能完成原因", evaluation.goal_shortfall_reason)
-    for t, task in enumerate(evaluation.tasks.prefetch_related("rows"), start=1):
-        flat[f"duty.{t}"] = (f"履职效能·任务{t}", task.name)
+    # Keyed by the task's and row's stable id (a row deleted above another does not make the
+    # other look changed); labelled by their position now.
+    tasks = DutyTask.objects.filter(
+        evaluation=evaluation, deleted_at__isnull=True
+    ).prefetch_related(
+        Prefetch("rows", queryset=DutyIndicator.objects.filter(deleted_at__isnull=True))
+    )
+    for t, task in enumerate(tasks, start=1):
+        flat[f"duty.{task.key}"] = (f"履职效能·任务{t}", task.name)
         for i, row in enumerate(task.rows.all(), start=1):
             for name, label in ROW_LABELS.items():
                 value = getattr(row, name)
                 text = OPERATORS.get(value, value) if name == "operator" else _text(value)
-                flat[f"duty.{t}.{i}.{name}"] = (f"履职效能·任务{t}指标{i}·{label}", text)
+                flat[f"duty.{row.key}.{name}"] = (f"履职效能·任务{t}指标{i}·{label}", text)
     for section in evaluation.sections.all():
         title = (
             catalogue.BY_KEY[section.key].title if section.key in catalogue.BY_KEY else section.key

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rubric import fmt
 from rubric.inputs import BY_KEY as FIGURES_BY_KEY
 from rubric.inputs import FIGURES, Source
 from rubric.spec import Line, ScoreSheet
 
 from . import sections as section_catalogue
 from .checks import Finding, check_figures
+from .feedback import DELETED, anchor_of, orphaned_reviewed
 from .models import Evaluation
-from .scoring import figures_of, score_evaluation
+from .scoring import figures_of, line_key, score_evaluation
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,24 @@ BLOCKING_CODES = frozenset(
 )
 
 
+FILER, REVIEWER = "filer", "reviewer"
+FIXERS = {FILER: "填报人", REVIEWER: "审核人"}
+
+
 @dataclass(frozen=True)
 class Problem:
+    """A problem and the place to fix it. A filer's problem is on a filing step (`step`,
+    `anchor` on that page); a reviewer's on the review page (`anchor` there, step "")."""
+
     step: str
     anchor: str
     message: str
     indicator: str = ""  # the indicator's code and name, where the problem is an indicator's
+    fixer: str = FILER  # who can fix it: FILER or REVIEWER
+
+    @property
+    def fixer_label(self) -> str:
+        return FIXERS[self.fixer]
 
 
 def indicator_anchor(code: str) -> str:
@@ -59,8 +73,11 @@ def indicator_anchor(code: str) -> str:
 class Review:
     sheet: ScoreSheet
     findings: list[Finding]
-    blocking: list[Problem] = field(default_factory=list)
+    blocking: list[Problem] = field(default_factory=list)  # the filer's: block submission
     warnings: list[Problem] = field(default_factory=list)
+    # The reviewer's: a 复核分 that no longer fits its row, or one on a deleted row. They need
+    # a new decision before approval; they never block the filer.
+    reviewer: list[Problem] = field(default_factory=list)
 
     def count_for(self, step: str) -> int:
         return sum(1 for p in self.blocking if p.step == step)
@@ -86,6 +103,7 @@ def review(evaluation: Evaluation) -> Review:
     for line in sheet.lines:
         _line(result, line, duty_code)
     _evidence(result, evaluation, sheet)
+    _deleted_reviewed(result, evaluation, sheet)
     for finding in result.findings:
         result.warnings.append(Problem("figures", f"fig-{finding.field}", finding.message))
     return result
@@ -149,6 +167,19 @@ def _line(result: Review, line: Line, duty_code: str | None) -> None:
                     Problem("figures", f"fig-{w.field}", f"{label}：{w.message}")
                 )
             continue  # a required or notified figure is reported once, by _figures
+        if w.field == "reviewed":
+            # The 复核分 no longer fits (e.g. the row's points were lowered after a return):
+            # the reviewer's decision to make again, never the filer's blocker.
+            result.reviewer.append(
+                Problem(
+                    "",
+                    "line-" + anchor_of(line_key(line)),
+                    f"{label}：{w.message}，请重新复核",
+                    indicator=label,
+                    fixer=REVIEWER,
+                )
+            )
+            continue
         problem = Problem(step, anchor, f"{label}：{w.message}", indicator=label)
         # A missing input (an unticked checklist item, an unknown actual) blocks only where
         # it leaves the indicator without any score; a claimed score stands with a warning.
@@ -157,3 +188,17 @@ def _line(result: Review, line: Line, duty_code: str | None) -> None:
             result.blocking.append(problem)
         else:
             result.warnings.append(problem)
+
+
+def _deleted_reviewed(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None:
+    """A 复核分 on a row the filer has deleted no longer counts: the reviewer clears it."""
+    for score in orphaned_reviewed(evaluation, sheet):
+        result.reviewer.append(
+            Problem(
+                "",
+                "deleted-judgements",
+                f"{DELETED}：{score.label}的复核分 {fmt.num(score.score)}（{score.reason}）"
+                "不再计入得分，请清除",
+                fixer=REVIEWER,
+            )
+        )

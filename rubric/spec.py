@@ -11,6 +11,119 @@ from .rounding import Rounding
 
 # ---------------------------------------------------------------------------- the rubric
 
+UNIT_TYPES = {"text": "text", "date": "date", "yes/no": "bool"}  # other units are numbers
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One figure or fact an evaluation under this rubric holds, declared by the rubric file."""
+
+    key: str
+    label: str
+    unit: str = "万元"  # 万元, 元, %, 个/次/件/人…, text, date, yes/no
+    decimals: int = 2
+    minimum: Decimal | None = Decimal(0)
+    maximum: Decimal | None = None
+    source: str = "department"  # department | finance_bureau | derived
+    formula: Any = None  # rubric.expr.Expr for a derived input
+    group: str = ""
+    required: bool = True
+    help: str = ""
+    data_source: str = ""  # e.g. 财决01-1表
+
+    @property
+    def type(self) -> str:
+        """number, text, date or bool."""
+        return UNIT_TYPES.get(self.unit, "number")
+
+    @property
+    def is_rate(self) -> bool:
+        return self.unit == "%"
+
+    @property
+    def derived(self) -> bool:
+        return self.source == "derived"
+
+
+@dataclass(frozen=True)
+class InputGroup:
+    key: str
+    title: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A consistency rule: an assertion over inputs, with a message and a severity."""
+
+    key: str
+    expr: Any  # rubric.expr.Expr, boolean
+    message: str
+    severity: str = "warning"  # blocking | warning
+    tolerance: Decimal = Decimal(0)
+    field: str = ""  # the input the finding is shown next to
+    when: Any = None  # rubric.expr.Expr, boolean; the rule applies only where it holds
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    text: str = ""  # a fixed label
+    value: Any = None  # rubric.expr.Expr, or None
+    ref: str = ""  # a named value: department, year, contact…, or an input key
+    colspan: int = 1
+    rowspan: int = 1
+    header: bool = False  # drawn as a label cell
+    align: str = ""  # left | center | right
+
+
+@dataclass(frozen=True)
+class HeaderBlock:
+    title: str
+    rows: tuple[tuple[HeaderCell, ...], ...]
+    columns: int = 1
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    key: str
+    heading: str  # e.g. （一）部门概况
+    label: str  # short label for forms
+    help: str = ""
+    required: bool = True
+    before: str = ""  # a generated paragraph (template) printed before the typed text
+    after: str = ""  # … and after it
+    min_length: int = 0
+
+
+@dataclass(frozen=True)
+class ReportChapter:
+    title: str  # e.g. 一、基本情况
+    sections: tuple[ReportSection, ...] = ()
+    text: str = ""  # a generated paragraph (template) under the title
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    title: str = "{department}{year}年度部门整体支出绩效自评报告"
+    chapters: tuple[ReportChapter, ...] = ()
+    closing: str = ""  # generated text at the end (signature, date)
+
+    def sections(self) -> list[ReportSection]:
+        return [s for c in self.chapters for s in c.sections]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the filing wizard."""
+
+    key: str
+    title: str
+    page: str  # basic | inputs | indicators | targets | report | review
+    groups: tuple[str, ...] = ()  # input groups on an inputs page
+    sections: tuple[str, ...] = ()  # target-row leaf codes on a targets page
+    indicators: tuple[str, ...] = ()  # subtrees (codes) on an indicators page; () = all
+    help: str = ""
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -25,6 +138,7 @@ class Indicator:
     evidence_required: bool = False
     method: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    rounding: Rounding | None = None  # this indicator's own rule, else the rubric's
 
     @property
     def is_leaf(self) -> bool:
@@ -53,6 +167,25 @@ class Rubric:
     grades: tuple[Grade, ...]
     indicators: tuple[Indicator, ...]
     note: str = ""
+    kind: str = "department"  # department (部门整体) | project (项目支出)
+    total: Decimal = Decimal(100)
+    inputs: tuple[InputSpec, ...] = ()
+    input_groups: tuple[InputGroup, ...] = ()
+    checks: tuple[Check, ...] = ()
+    header: tuple[HeaderBlock, ...] = ()
+    report: ReportSpec = field(default_factory=ReportSpec)
+    steps: tuple[Step, ...] = ()
+
+    def input(self, key: str) -> InputSpec | None:
+        return next((i for i in self.inputs if i.key == key), None)
+
+    @property
+    def inputs_by_key(self) -> dict[str, InputSpec]:
+        return {i.key: i for i in self.inputs}
+
+    def target_sections(self) -> list[Indicator]:
+        """The leaves whose rows the department enters (target_rows), in tree order."""
+        return [n for n in self.leaves() if n.method == "target_rows"]
 
     def walk(self):
         for node in self.indicators:
@@ -65,6 +198,7 @@ class Rubric:
         return next((n for n in self.walk() if n.code == code), None)
 
     def leaf_with_method(self, method: str) -> Indicator | None:
+        """The first leaf scored by `method` (None where there is none)."""
         return next((n for n in self.leaves() if n.method == method), None)
 
     def grade(self, total: Decimal) -> str:
@@ -98,13 +232,20 @@ class TargetRow:
 
     name: str
     points: Decimal
-    operator: str = ">="  # one of >= <= =
+    operator: str = ">="  # >= <= = > < between, date (on or before), text (qualitative)
     target_value: Decimal | None = None
     target_text: str = ""
     unit: str = ""
     actual_value: Decimal | None = None
     actual_text: str = ""
     achieved: bool | None = None  # the filer's judgement, used where no numbers compare
+    target_max: Decimal | None = None  # upper bound of a `between` target
+    target_date: Any = None  # datetime.date: a date target ("9月底前")
+    actual_date: Any = None
+    initial_target_text: str = ""  # 年初指标值, where it was adjusted during the year
+    core: bool = False  # 核心指标
+    grade: str = ""  # the chosen grade key where the section scores rows by coefficient
+    key: str = ""  # stable identity of the row (judgements attach to it)
     claimed: Decimal | None = None
     reason: str = ""
     reviewed: Decimal | None = None
@@ -117,6 +258,8 @@ class Task:
 
     name: str
     rows: tuple[TargetRow, ...] = ()
+    section: str = ""  # the code of the target_rows leaf it belongs to ("" = the first)
+    key: str = ""
 
     @property
     def points(self) -> Decimal:
@@ -137,6 +280,7 @@ class ScoringInput:
     answers: Mapping[str, Answer] = field(default_factory=dict)
     tasks: tuple[Task, ...] = ()
     events: tuple[Event, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # input key -> label (engine)
 
 
 # ---------------------------------------------------------------------------- the output
@@ -169,6 +313,9 @@ class Line:
     reviewed_reason: str = ""
     indicator: Indicator | None = None
     row: TargetRow | None = None
+    missing: bool = False  # the rule could not be applied: an input is missing
+    rate: Decimal | None = None  # the rate the rule computed, where it has one
+    min_score: Decimal = Decimal(0)
 
     @property
     def final(self) -> Decimal | None:
@@ -191,6 +338,23 @@ class Totals:
     claimed: Decimal
     reviewed: Decimal | None
     final: Decimal
+    missing_count: int = 0  # leaves whose rule lacked an input: counted at their claimed score
+    missing_points: Decimal = Decimal(0)  # … and the claimed score they add
+    judgement_count: int = 0  # leaves scored by judgement
+    judgement_points: Decimal = Decimal(0)
+
+    @property
+    def coverage_text(self) -> str:
+        parts = []
+        if self.missing_count:
+            parts.append(
+                f"其中 {self.missing_count} 项缺少数据，按自评分计，共 {self.missing_points:.2f} 分"
+            )
+        if self.judgement_count:
+            parts.append(
+                f"{self.judgement_count} 项为人工评分，按自评分计，共 {self.judgement_points:.2f} 分"
+            )
+        return "；".join(parts)
 
 
 @dataclass(frozen=True)
@@ -199,6 +363,7 @@ class ScoreSheet:
     lines: tuple[Line, ...]
     totals: Totals
     grade: str
+    values: Mapping[str, Any] = field(default_factory=dict)  # every input, derived ones included
 
     def line(self, code: str) -> Line:
         for ln in self.lines:

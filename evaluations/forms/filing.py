@@ -159,7 +159,14 @@ class DutyGoalForm(forms.Form):
     goal_shortfall_reason = TextField(label="未能完成原因", required=False, widget=_textarea(2))
 
 
+def _identity() -> forms.IntegerField:
+    """The saved task's or row's id, carried by the form so that a save updates that one in
+    place (empty for a new one)."""
+    return forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
 class TaskForm(forms.Form):
+    id = _identity()
     name = forms.CharField(
         label="任务", max_length=300, error_messages={"required": "请填写任务名称"}
     )
@@ -169,6 +176,7 @@ ACHIEVED_CHOICES = [("", "按数值判断"), ("yes", "已完成"), ("no", "未�
 
 
 class RowForm(forms.Form):
+    id = _identity()
     name = forms.CharField(
         label="指标", max_length=300, error_messages={"required": "请填写指标名称"}
     )
@@ -199,6 +207,7 @@ class RowForm(forms.Form):
     def initial_for(row: DutyIndicator) -> dict:
         achieved = {True: "yes", False: "no", None: ""}[row.achieved]
         return {
+            "id": row.pk,
             "name": row.name,
             "target_text": row.target_text,
             "operator": row.operator,
@@ -228,6 +237,7 @@ class RowForm(forms.Form):
             claimed=d.get("claimed"),
             claimed_reason=d.get("claimed_reason", "").strip(),
             note=d.get("note", "").strip(),
+            id=d.get("id"),
         )
 
 
@@ -277,7 +287,7 @@ class DutyForms:
             self.goal = DutyGoalForm(initial=goal_initial)
             self.tasks = TaskFormSet(
                 prefix="tasks",
-                initial=[{"name": t.name, "ORDER": i} for i, t in enumerate(tasks, 1)],
+                initial=[{"id": t.pk, "name": t.name, "ORDER": i} for i, t in enumerate(tasks, 1)],
             )
             self.rows = [
                 RowFormSet(
@@ -324,6 +334,7 @@ class DutyForms:
                 TaskInput(
                     name=form.cleaned_data["name"].strip(),
                     rows=tuple(f.row() for f in rows.ordered_forms),
+                    id=form.cleaned_data.get("id"),
                 )
             )
         return result

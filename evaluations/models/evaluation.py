@@ -8,9 +8,6 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from rubric import inputs
-
-from .. import sections
 from ..workflow import Status
 from .org import Department, FiscalYear, RubricVersion, Staffing
 
@@ -90,9 +87,7 @@ class FigureValue(models.Model):
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="figures", verbose_name="绩效自评"
     )
-    key = models.CharField(
-        "项目", max_length=60, choices=[(f.key, f.label) for f in inputs.FIGURES]
-    )
+    key = models.CharField("项目", max_length=60)
     value = models.DecimalField("数值", null=True, blank=True, **AMOUNT)
     note = models.TextField("说明", blank=True)
 
@@ -105,17 +100,39 @@ class FigureValue(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_key_display()}：{self.value}"
+        return f"{self.key}：{self.value}"
+
+
+class LiveManager(models.Manager):
+    """The default manager of the 履职效能 tasks and rows: the ones not marked deleted. So
+    `evaluation.tasks.all()` and `task.rows.all()` are the live ones everywhere; `all_objects`
+    includes the deleted (their judgements stay, shown as 所属指标已删除)."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AllManager(models.Manager):
+    """`all_objects`: the 履职效能 tasks and rows including the ones marked deleted."""
 
 
 class DutyTask(models.Model):
-    """履职效能 task (二级指标), e.g. 任务1-通过强化理论武装，进一步加强思想政治引领。"""
+    """履职效能 task (二级指标), e.g. 任务1-通过强化理论武装，进一步加强思想政治引领。
+
+    A task keeps its id across saves (updated in place); a removed task is marked deleted,
+    never reused, so that 复核分, 批注 and history attached to it (key `task:<id>`) stay on it.
+    """
 
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="tasks", verbose_name="绩效自评"
     )
+    section = models.CharField("所属指标", max_length=30, blank=True, default="")
     position = models.PositiveSmallIntegerField("序号", default=0)
     name = models.CharField("任务", max_length=300)
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
+
+    objects = LiveManager()
+    all_objects = AllManager()
 
     class Meta:
         verbose_name = verbose_name_plural = "履职效能任务"
@@ -124,9 +141,15 @@ class DutyTask(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def key(self) -> str:
+        """The stable identity judgements attach to."""
+        return f"task:{self.pk}"
+
 
 class DutyIndicator(models.Model):
-    """履职效能 indicator row (三级指标): 年度指标值 against 实际完成值."""
+    """履职效能 indicator row (三级指标): 年度指标值 against 实际完成值. Like its task, it is
+    updated in place and marked deleted, never reused."""
 
     class Operator(models.TextChoices):
         GE = ">=", "≥（不少于）"
@@ -150,12 +173,22 @@ class DutyIndicator(models.Model):
     claimed_reason = models.TextField("自评分说明", blank=True)
     note = models.TextField("备注", blank=True)
 
+    deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
+
+    objects = LiveManager()
+    all_objects = AllManager()
+
     class Meta:
         verbose_name = verbose_name_plural = "履职效能指标"
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def key(self) -> str:
+        """The stable identity judgements attach to (复核分, 批注, history): `row:<id>`."""
+        return f"row:{self.pk}"
 
 
 class IndicatorAnswer(models.Model):
@@ -221,9 +254,7 @@ class ReportSection(models.Model):
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="sections", verbose_name="绩效自评"
     )
-    key = models.CharField(
-        "章节", max_length=60, choices=[(s.key, s.title) for s in sections.SECTIONS]
-    )
+    key = models.CharField("章节", max_length=60)
     text = models.TextField("正文", blank=True)
 
     class Meta:
@@ -235,7 +266,7 @@ class ReportSection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.get_key_display()
+        return self.key
 
 
 def _evidence_path(instance: Evidence, filename: str) -> str:

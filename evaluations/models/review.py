@@ -52,7 +52,9 @@ class ReviewedScore(models.Model):
         related_name="reviewed_scores",
         verbose_name="绩效自评",
     )
-    code = models.CharField("指标编码", max_length=30)
+    code = models.CharField(
+        "指标", max_length=30, help_text="末级指标编码（如 1.1.1），或履职效能指标行 row:ID"
+    )
     score = models.DecimalField("复核分", **SCORE)
     reason = models.TextField("复核理由")
     reviewer = models.ForeignKey(
@@ -83,7 +85,9 @@ class Annotation(models.Model):
         Evaluation, on_delete=models.CASCADE, related_name="annotations", verbose_name="绩效自评"
     )
     target = models.CharField(
-        "对象", max_length=80, help_text="ind:1.1.1、fig:键名、sec:章节、duty:2.1.3 或 general"
+        "对象",
+        max_length=80,
+        help_text="ind:1.1.1（指标）、row:指标行ID、task:任务ID（履职效能）、fig:键名、sec:章节、goal 或 general",
     )
     target_label = models.CharField("对象名称", max_length=300, blank=True)
     parent = models.ForeignKey(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rubric.inputs import BY_KEY, Source
 
-from .. import snapshot, workflow
+from .. import snapshot
 from ..models import Evaluation, FieldChange, FigureValue
-from ..selectors import evaluations_for_scoring, roles_for
-from ..workflow import Role
+from ..selectors import evaluations_for_scoring
 from .errors import NotAllowed, NotEditable, NotFound
 
 
@@ -25,14 +24,14 @@ def locked(evaluation_id: int) -> Evaluation:
 
 def locked_for_filer(evaluation_id: int, actor, *, what: str = "修改") -> Evaluation:
     """Locked, and only for a filer of the department while it is editable (填报中, 已退回)."""
+    from .. import access
+
     evaluation = locked(evaluation_id)
-    if Role.FILER not in roles_for(actor, evaluation):
-        raise NotFound("没有找到该自评")
-    if not workflow.is_editable(evaluation.status):
-        raise NotEditable(
-            f"这份自评当前状态为“{evaluation.get_status_display()}”，不能{what}。"
-            "如需修改，请在审核人处理前撤回提交，或等待退回。"
-        )
+    error = access.refusal(evaluation, access.access_for(actor, evaluation).roles, "edit")
+    if isinstance(error, NotEditable):
+        raise NotEditable(error.message.replace("不能修改", f"不能{what}", 1))
+    if error is not None:
+        raise error
     return evaluation
 
 
@@ -84,3 +83,67 @@ def refresh_totals(evaluation_id: int) -> None:
         warning_count=len(result.warnings),
         blocking_count=len(result.blocking),
     )
+
+
+# ---------------------------------------------------------------------------- staleness guard
+
+STAMP_NAME = "stamps/totals.sha256"
+# The code the stored totals are computed by (besides the rubric data, stamped by digest).
+SCORING_SOURCES = (
+    "rubric",
+    "evaluations/scoring.py",
+    "evaluations/submission.py",
+    "evaluations/checks.py",
+)
+
+
+def totals_stamp() -> str:
+    """A digest of what every stored total depends on besides the evaluation's own rows: the
+    scoring code (rubric/*.py and the adapter) and the loaded rubric versions' digests."""
+    import hashlib
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from ..models import RubricVersion
+
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    for source in SCORING_SOURCES:
+        path = base / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            if file.exists():
+                digest.update(file.read_bytes())
+    for sha in RubricVersion.objects.order_by("key").values_list("sha256", flat=True):
+        digest.update(sha.encode())
+    return digest.hexdigest()
+
+
+def refresh_stale_totals(*, force: bool = False) -> int:
+    """Recompute every evaluation's stored totals if the scoring code or the rubric versions
+    changed since the last full refresh (the stamp kept in storage), or if `force`; returns
+    how many were refreshed (0 when the stamp is current)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    stamp = totals_stamp()
+    if not force and default_storage.exists(STAMP_NAME):
+        with default_storage.open(STAMP_NAME, "rb") as f:
+            if f.read().decode().strip() == stamp:
+                return 0
+    count = 0
+    for pk in Evaluation.objects.values_list("pk", flat=True).iterator():
+        refresh_totals(pk)
+        count += 1
+    if default_storage.exists(STAMP_NAME):
+        default_storage.delete(STAMP_NAME)
+    default_storage.save(STAMP_NAME, ContentFile(stamp.encode()))
+    return count
+
+
+def refresh_totals_for_rubric(rubric_id: int) -> int:
+    """After a rubric version is loaded or assigned: its evaluations' stored totals."""
+    pks = list(Evaluation.objects.filter(rubric_id=rubric_id).values_list("pk", flat=True))
+    for pk in pks:
+        refresh_totals(pk)
+    return len(pks)

@@ -26,7 +26,7 @@ from ..models import (
     ReportSection,
 )
 from .common import locked_for_filer, record_changes, refresh_totals, set_figures
-from .errors import NotAllowed, StaleVersion
+from .errors import NotAllowed, ServiceError, StaleVersion
 
 
 @contextmanager
@@ -138,12 +138,67 @@ class RowInput:
     claimed: Decimal | None = None
     claimed_reason: str = ""
     note: str = ""
+    id: int | None = None  # the saved row this is (None: a new row)
+
+
+ROW_FIELDS = tuple(f for f in RowInput.__dataclass_fields__ if f != "id")
 
 
 @dataclass(frozen=True)
 class TaskInput:
     name: str
     rows: tuple[RowInput, ...] = ()
+    id: int | None = None  # the saved task this is (None: a new task)
+
+
+def _unknown(what: str) -> ServiceError:
+    return ServiceError(
+        f"页面上的某项{what}已不存在（可能已在其他窗口删除），内容尚未保存。"
+        "请复制需要保留的内容，刷新页面后重新填写。"
+    )
+
+
+def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput]) -> None:
+    """Update the tasks and rows in place by id, create the new ones, and mark the ones no
+    longer given as deleted: an id is never reused, so the judgements on a row stay on it."""
+    now = timezone.now()
+    live_tasks = {
+        t.pk: t for t in DutyTask.objects.filter(evaluation=evaluation, deleted_at__isnull=True)
+    }
+    live_rows = {
+        r.pk: r
+        for r in DutyIndicator.objects.filter(task__in=live_tasks.values(), deleted_at__isnull=True)
+    }
+    kept_tasks: set[int] = set()
+    kept_rows: set[int] = set()
+    for t, given in enumerate(tasks, start=1):
+        if given.id is None:
+            task = DutyTask.objects.create(evaluation=evaluation, position=t, name=given.name)
+        else:
+            task = live_tasks.get(given.id)
+            if task is None or given.id in kept_tasks:
+                raise _unknown("任务")
+            if (task.position, task.name) != (t, given.name):
+                task.position, task.name = t, given.name
+                task.save(update_fields=["position", "name"])
+        kept_tasks.add(task.pk)
+        for i, row_input in enumerate(given.rows, start=1):
+            values = {name: getattr(row_input, name) for name in ROW_FIELDS}
+            if row_input.id is None:
+                DutyIndicator.objects.create(task=task, position=i, **values)
+                continue
+            row = live_rows.get(row_input.id)
+            if row is None or row_input.id in kept_rows:
+                raise _unknown("指标")
+            kept_rows.add(row.pk)
+            values.update(task_id=task.pk, position=i)
+            changed = [name for name, value in values.items() if getattr(row, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(row, name, values[name])
+                row.save(update_fields=changed)
+    DutyIndicator.objects.filter(pk__in=set(live_rows) - kept_rows).update(deleted_at=now)
+    DutyTask.objects.filter(pk__in=set(live_tasks) - kept_tasks).update(deleted_at=now)
 
 
 def evaluation_save_duty(
@@ -156,19 +211,15 @@ def evaluation_save_duty(
     goal_shortfall_reason: str,
     tasks: list[TaskInput],
 ) -> Evaluation:
-    """履职效能: the 年度整体绩效目标 and the tasks with their rows, in the order given."""
+    """履职效能: the 年度整体绩效目标 and the tasks with their rows, in the order given. A task or
+    row given with an id is that saved one, updated in place; one without is new; a saved one
+    not given is marked deleted (its 复核分 and 批注 stay, shown as 所属指标已删除)."""
     with _editing(evaluation_id, actor, version) as evaluation:
         evaluation.overall_goal = overall_goal
         evaluation.goal_completion = goal_completion
         evaluation.goal_shortfall_reason = goal_shortfall_reason
         evaluation.save(update_fields=["overall_goal", "goal_completion", "goal_shortfall_reason"])
-        DutyTask.objects.filter(evaluation=evaluation).delete()
-        for t, task in enumerate(tasks, start=1):
-            task_row = DutyTask.objects.create(evaluation=evaluation, position=t, name=task.name)
-            DutyIndicator.objects.bulk_create(
-                DutyIndicator(task=task_row, position=i, **row.__dict__)
-                for i, row in enumerate(task.rows, start=1)
-            )
+        _save_tasks(evaluation, tasks)
     return evaluation
 
 

@@ -3,38 +3,35 @@ tasks.py) that records its progress on the BulkJob row, so the page can show it.
 
 from __future__ import annotations
 
-import io
+import tempfile
 import zipfile
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ..models import BulkJob, Evaluation, FiscalYear
 from ..workflow import Status
-from .errors import NotAllowed, ServiceError
+from .errors import ServiceError
 
 
 def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
-    """Create the job and enqueue its task once the transaction commits."""
-    from ..selectors import reviewer_regions
+    """Create the job and enqueue its task once the transaction commits. One running job per
+    kind and year: the fiscal year's row is locked (select_for_update) while the running jobs
+    are counted, so two clicks (or two reviewers) at once start one job, on PostgreSQL too."""
+    from ..access import require_job
 
-    if kind not in BulkJob.Kind.values:
-        raise ServiceError("未知的批量任务")
-    if not reviewer_regions(actor).filter(pk=fiscal_year.region_id).exists():
-        raise NotAllowed("只有本区域的审核人可以发起批量任务。")
-    if (
-        kind == BulkJob.Kind.PUBLISH_APPROVED
-        and not fiscal_year.region.reviewers.filter(pk=actor.pk).exists()
-    ):
-        raise NotAllowed("公开须由本区域的审核人操作。")
-    running = BulkJob.objects.filter(
-        fiscal_year=fiscal_year, kind=kind, state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING]
-    )
-    if running.exists():
-        raise ServiceError("同一批量任务正在进行中，请等待其完成。")
+    require_job(actor, fiscal_year, kind)
     with transaction.atomic():
+        FiscalYear.objects.select_for_update().filter(pk=fiscal_year.pk).first()
+        running = BulkJob.objects.filter(
+            fiscal_year=fiscal_year,
+            kind=kind,
+            state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING],
+        )
+        if running.exists():
+            raise ServiceError("同一批量任务正在进行中，请等待其完成。")
         job = BulkJob.objects.create(kind=kind, fiscal_year=fiscal_year, created_by=actor)
 
         def enqueue() -> None:
@@ -56,9 +53,12 @@ def _step(job: BulkJob, error: str = "") -> None:
 def bulk_job_run(job_id: int) -> None:
     """The body of the background task."""
     job = BulkJob.objects.select_related("fiscal_year__region", "created_by").get(pk=job_id)
-    if job.state != BulkJob.State.QUEUED:
+    # Claimed in one UPDATE: a task delivered twice runs once.
+    claimed = BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.QUEUED).update(
+        state=BulkJob.State.RUNNING
+    )
+    if not claimed:
         return
-    BulkJob.objects.filter(pk=job.pk).update(state=BulkJob.State.RUNNING)
     try:
         message, result = RUNNERS[job.kind](job)
     except Exception as exc:  # a job must end in a state the page can show
@@ -71,7 +71,13 @@ def bulk_job_run(job_id: int) -> None:
     job.refresh_from_db()
     if result is not None:
         name, data = result
-        job.result.save(name, ContentFile(data), save=False)
+        # bytes, or an open file the runner spooled to disk (streamed to storage, then closed)
+        content = ContentFile(data) if isinstance(data, bytes) else File(data)
+        try:
+            job.result.save(name, content, save=False)
+        finally:
+            if not isinstance(data, bytes):
+                data.close()
     job.state = BulkJob.State.DONE
     job.message = message
     job.finished_at = timezone.now()
@@ -110,9 +116,11 @@ def _render_drafts(job: BulkJob):
 
     targets = _evaluations(job)
     BulkJob.objects.filter(pk=job.pk).update(total=len(targets))
-    buffer = io.BytesIO()
+    # Spooled to a temporary file, one PDF at a time, and streamed to storage by the caller:
+    # never every PDF in memory at once.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by bulk_job_run once stored
     rendered = 0
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         for evaluation in targets:
             try:
                 pdf = render_pdf(evaluation, draft=True)
@@ -122,13 +130,19 @@ def _render_drafts(job: BulkJob):
             archive.writestr(
                 f"{evaluation.department.code}-{evaluation.department.name}（草稿）.pdf", pdf
             )
+            del pdf
             rendered += 1
             _step(job)
     year = job.fiscal_year
     return (
         f"已生成 {rendered} 份草稿 PDF。",
-        (f"{year.region.code}-{year.year}-drafts.zip", buffer.getvalue()),
+        (f"{year.region.code}-{year.year}-drafts.zip", _rewound(spool)),
     )
+
+
+def _rewound(handle):
+    handle.seek(0)
+    return handle
 
 
 def _export_scores(job: BulkJob):

@@ -1,6 +1,16 @@
 """Publication: the reviewer publishes an approved evaluation. The PDF is rendered once, stored
 with its SHA-256 and never rendered again; if rendering fails, nothing changes and the
-evaluation stays approved."""
+evaluation stays approved.
+
+Order, so that neither a failure nor a crash leaves a half publication:
+1. permission and state checked (the access policy), without a lock;
+2. the PDF rendered outside any lock or transaction (WeasyPrint takes seconds);
+3. the file stored under a content-addressed name (same bytes, same name: storing is
+   idempotent), before any row refers to it;
+4. one transaction: lock, re-check (policy and the version the PDF was rendered from), the
+   PublishedReport row and the transition. If it fails, the file stored in 3 is deleted.
+So a published row always has its file, and a failed publication leaves no file behind.
+"""
 
 from __future__ import annotations
 
@@ -10,37 +20,67 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from .. import access
 from ..models import Evaluation, PublishedReport
 from .errors import ServiceError
 from .transitions import _transition
+
+UPLOAD_DIR = "published"
+
+
+def _stored_name(evaluation: Evaluation, digest: str) -> str:
+    return f"{UPLOAD_DIR}/{evaluation.fiscal_year.year}-{evaluation.department.code}-{digest}.pdf"
 
 
 def evaluation_publish(evaluation_id: int, actor) -> PublishedReport:
     from ..reports import ReportError, render_pdf
     from ..selectors import evaluations_for_scoring
 
+    try:
+        fresh = evaluations_for_scoring().get(pk=evaluation_id)
+    except Evaluation.DoesNotExist as exc:
+        from .errors import NotFound
+
+        raise NotFound("没有找到该自评") from exc
+    access.require(actor, fresh, access.Action.PUBLISH)
+    rendered_version = fresh.version
+    try:
+        pdf = render_pdf(fresh, draft=False)
+    except ReportError as exc:
+        raise ServiceError(f"公开未完成，自评仍为“审核通过”：{exc.message}") from exc
+    digest = hashlib.sha256(pdf).hexdigest()
+    storage = PublishedReport._meta.get_field("file").storage
+    name = _stored_name(fresh, digest)
+    created = not storage.exists(name)
+    if created:
+        name = storage.save(name, ContentFile(pdf))
+    del pdf
+
     published: list[PublishedReport] = []
 
-    def render_and_store(evaluation: Evaluation) -> None:
-        fresh = evaluations_for_scoring().get(pk=evaluation.pk)
-        try:
-            pdf = render_pdf(fresh, draft=False)
-        except ReportError as exc:
-            raise ServiceError(f"公开未完成，自评仍为“审核通过”：{exc.message}") from exc
-        digest = hashlib.sha256(pdf).hexdigest()
+    def record(evaluation: Evaluation) -> None:
+        if evaluation.version != rendered_version:
+            raise ServiceError("公开未完成：自评在生成 PDF 期间被修改，请重新公开。")
         PublishedReport.objects.filter(evaluation=evaluation, superseded_at__isnull=True).update(
             superseded_at=timezone.now()
         )
         report = PublishedReport(
-            evaluation=evaluation, sha256=digest, size=len(pdf), published_by=actor
+            evaluation=evaluation,
+            sha256=digest,
+            size=storage.size(name),
+            published_by=actor,
         )
-        name = f"{evaluation.fiscal_year.year}-{evaluation.department.code}-{digest[:16]}.pdf"
-        report.file.save(name, ContentFile(pdf), save=False)
+        report.file.name = name
         report.save()
         published.append(report)
 
-    with transaction.atomic():
-        _transition(evaluation_id, actor, "publish", check=render_and_store)
+    try:
+        with transaction.atomic():
+            _transition(evaluation_id, actor, "publish", check=record)
+    except BaseException:
+        if created and not PublishedReport.objects.filter(file=name).exists():
+            storage.delete(name)
+        raise
     return published[0]
 
 

@@ -11,27 +11,22 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from rubric import fmt
 from rubric.inputs import Source
 
-from .. import snapshot
+from .. import access, snapshot
+from ..access import Action
 from ..models import Annotation, BonusEvent, Evaluation, ReviewedScore
-from ..selectors import roles_for
-from ..workflow import Role, Status
+from ..scoring import line_key, score_range
+from ..workflow import Status
 from .common import locked, record_changes, refresh_totals, set_figures
 from .errors import NotAllowed, NotFound, ServiceError
 
-REVIEWABLE = frozenset({Status.SUBMITTED})
-# The finance bureau's own figures may be set until the evaluation is approved.
-NOTIFIABLE = frozenset({Status.DRAFT, Status.SUBMITTED, Status.RETURNED})
 
-
-def _as_reviewer(evaluation_id: int, actor) -> Evaluation:
+def _as_reviewer(evaluation_id: int, actor, action: str) -> Evaluation:
+    """Locked, and only if the access policy (evaluations.access) allows `action` now."""
     evaluation = locked(evaluation_id)
-    roles = roles_for(actor, evaluation)
-    if not roles:
-        raise NotFound("没有找到该自评")
-    if Role.REVIEWER not in roles:
-        raise NotAllowed("只有本区域的审核人可以进行此操作。")
+    access.require(actor, evaluation, action)
     return evaluation
 
 
@@ -48,28 +43,32 @@ def _start_review(evaluation: Evaluation) -> None:
 def evaluation_set_reviewed(
     evaluation_id: int, actor, *, code: str, score: Decimal | None, reason: str
 ) -> Evaluation:
-    """Set (or, with score None, clear) the 复核分 of one line of the score table."""
+    """Set (or, with score None, clear) the 复核分 of one line of the score table. `code` is
+    the line's stable key (scoring.line_key): a leaf's code, or `row:<id>` for a 履职效能 row
+    — never its position. A 复核分 whose row has been deleted can only be cleared."""
+    from ..feedback import DELETED
     from ..selectors import evaluations_for_scoring
     from ..submission import review
 
-    evaluation = _as_reviewer(evaluation_id, actor)
-    if evaluation.status not in REVIEWABLE:
-        raise NotAllowed("只有已提交、待审核的自评可以填写复核分。")
+    evaluation = _as_reviewer(evaluation_id, actor, Action.SET_REVIEWED)
     sheet = review(evaluations_for_scoring().get(pk=evaluation.pk)).sheet
-    line = next((ln for ln in sheet.lines if ln.code == code and ln.is_leaf), None)
-    if line is None:
-        raise NotFound(f"自评表中没有末级指标 {code}")
-    before = snapshot.Flat()
+    line = next((ln for ln in sheet.lines if ln.is_leaf and line_key(ln) == code), None)
     existing = ReviewedScore.objects.filter(evaluation=evaluation, code=code).first()
+    if line is None and not (existing and score is None):
+        if existing:
+            raise ServiceError(f"{DELETED}，该复核分只能清除。")
+        raise NotFound(f"自评表中没有末级指标 {code}")
+    label = f"指标{line.code} {line.name}" if line else f"{existing.code}（{DELETED}）"
+    before = snapshot.Flat()
     if existing:
-        before[f"rev.{code}"] = (f"指标{code}·复核分", f"{existing.score}（{existing.reason}）")
+        before[f"rev.{code}"] = (f"{label}·复核分", f"{existing.score}（{existing.reason}）")
     if score is None:
         if existing:
             existing.delete()
     else:
-        minimum = Decimal(0) if line.method != "bonus_penalty" else -line.points
-        if not minimum <= score <= line.points:
-            raise ServiceError(f"复核分应在{minimum}～{line.points}之间")
+        minimum, maximum = score_range(line)
+        if not minimum <= score <= maximum:
+            raise ServiceError(f"复核分应在{fmt.num(minimum)}～{fmt.num(maximum)}之间")
         if not reason.strip():
             raise ServiceError("请填写复核理由")
         ReviewedScore.objects.update_or_create(
@@ -79,7 +78,7 @@ def evaluation_set_reviewed(
         )
     after = {}
     if score is not None:
-        after[f"rev.{code}"] = (f"指标{code}·复核分", f"{score}（{reason.strip()}）")
+        after[f"rev.{code}"] = (f"{label}·复核分", f"{score}（{reason.strip()}）")
     record_changes(evaluation, actor, before, after)
     _start_review(evaluation)
     refresh_totals(evaluation.pk)
@@ -92,11 +91,10 @@ def evaluation_set_reviewed(
 @transaction.atomic
 def annotation_add(evaluation_id: int, actor, *, target: str, label: str, text: str) -> Annotation:
     """A reviewer's remark on one part of the filing."""
-    evaluation = _as_reviewer(evaluation_id, actor)
-    if evaluation.status in (Status.APPROVED, Status.PUBLISHED):
-        raise NotAllowed("已审核通过的自评不能再添加批注。")
+    evaluation = _as_reviewer(evaluation_id, actor, Action.ANNOTATE)
     if not text.strip():
         raise ServiceError("请填写批注内容")
+    _check_target(evaluation, target)
     annotation = Annotation.objects.create(
         evaluation=evaluation,
         target=target[:80],
@@ -108,12 +106,24 @@ def annotation_add(evaluation_id: int, actor, *, target: str, label: str, text: 
     return annotation
 
 
+def _check_target(evaluation: Evaluation, target: str) -> None:
+    """An annotation attaches to something shown now, by its stable key (a 履职效能 row by
+    `row:<id>`, never by its position): a stale page's target is refused, not misfiled."""
+    from ..feedback import places
+    from ..scoring import score_evaluation
+    from ..selectors import evaluations_for_scoring
+
+    sheet = score_evaluation(evaluations_for_scoring().get(pk=evaluation.pk))
+    if target not in places(sheet):
+        raise ServiceError("批注的对象已不存在（可能已被填报人删除或移动），请刷新页面后重试。")
+
+
 def _annotation(
     evaluation_id: int, annotation_id: int, actor
 ) -> tuple[Evaluation, Annotation, set]:
     evaluation = locked(evaluation_id)
-    roles = roles_for(actor, evaluation)
-    if not roles & {Role.FILER, Role.REVIEWER}:
+    roles = access.access_for(actor, evaluation).roles
+    if not access.Access(evaluation, roles).can(Action.REPLY):
         raise NotFound("没有找到该批注")
     try:
         annotation = evaluation.annotations.get(pk=annotation_id, parent__isnull=True)
@@ -163,10 +173,7 @@ def _set_notified(
     values: Mapping[str, Decimal | None],
     events: list[EventInput] | None,
 ) -> None:
-    if evaluation.status not in NOTIFIABLE:
-        raise NotAllowed(
-            f"这份自评当前状态为“{evaluation.get_status_display()}”，财政局数据已不能修改。"
-        )
+    # The caller has checked Action.NOTIFY on the locked row (_as_reviewer).
     before = snapshot.flatten(evaluation)
     before.update(_events_flat(evaluation))
     set_figures(evaluation, values, Source.FINANCE_BUREAU)
@@ -204,7 +211,7 @@ def evaluation_set_notified(
     events: list[EventInput] | None = None,
 ) -> Evaluation:
     """The finance bureau's figures and 加减分 events for one department."""
-    evaluation = _as_reviewer(evaluation_id, actor)
+    evaluation = _as_reviewer(evaluation_id, actor, Action.NOTIFY)
     _set_notified(evaluation, actor, values, events)
     return evaluation
 
@@ -231,7 +238,9 @@ def notified_import(fiscal_year, actor, rows: list[ImportRow]) -> int:
             problems.append(f"第{row.line}行：没有单位编码为 {row.department_code} 的本年度自评")
             continue
         try:
-            _set_notified(_as_reviewer(evaluation.pk, actor), actor, row.values, row.events)
+            _set_notified(
+                _as_reviewer(evaluation.pk, actor, Action.NOTIFY), actor, row.values, row.events
+            )
         except (NotAllowed, NotFound) as exc:
             problems.append(f"第{row.line}行（{row.department_code}）：{exc.message}")
     if problems:

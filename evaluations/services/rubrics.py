@@ -9,6 +9,7 @@ from django.db import transaction
 from rubric import loader
 
 from ..models import RubricVersion
+from .common import refresh_totals_for_rubric
 
 
 @transaction.atomic
@@ -38,4 +39,6 @@ def rubric_load(path: str | Path) -> tuple[RubricVersion, bool]:
         content=content,
         sha256=digest,
     )
+    # Evaluations already pointing at this key (e.g. restored from a backup) are rescored.
+    refresh_totals_for_rubric(version.pk)
     return version, True

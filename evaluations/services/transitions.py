@@ -7,12 +7,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .. import notify, snapshot, workflow
+from .. import access, notify, snapshot, workflow
 from ..models import Evaluation, EvaluationEvent, SubmissionSnapshot
-from ..selectors import roles_for
 from ..workflow import Status
 from .common import locked, refresh_totals
-from .errors import NotAllowed, NotFound, ServiceError, StaleVersion, SubmissionBlocked
+from .errors import ServiceError, StaleVersion, SubmissionBlocked
 
 
 def _transition(
@@ -23,15 +22,7 @@ def _transition(
     t = workflow.TRANSITIONS[action]
     with transaction.atomic():
         evaluation = locked(evaluation_id)
-        roles = roles_for(actor, evaluation)
-        if not roles:
-            raise NotFound("没有找到该自评")
-        if not t.roles & roles:
-            raise NotAllowed(f"你没有“{t.label}”这份自评的权限。")
-        if evaluation.status not in t.sources:
-            raise NotAllowed(
-                f"这份自评当前状态为“{evaluation.get_status_display()}”，不能{t.label}。"
-            )
+        access.require(actor, evaluation, action)
         if t.comment_required and not comment.strip():
             raise ServiceError(f"{t.label}须填写意见。")
         if check is not None:
@@ -77,13 +68,8 @@ def evaluation_submit(evaluation_id: int, actor, version: int) -> Evaluation:
 def evaluation_withdraw(evaluation_id: int, actor) -> Evaluation:
     """The filer takes a submission back, until a reviewer has started on it."""
 
-    def check(evaluation: Evaluation) -> None:
-        if evaluation.review_started_at is not None:
-            raise NotAllowed(
-                "审核人已开始审核（已有批注或复核分），不能撤回。如需修改请联系审核人退回。"
-            )
-
-    return _transition(evaluation_id, actor, "withdraw", check=check)
+    # Refused once a reviewer has started: a condition of the access policy (access.RULES).
+    return _transition(evaluation_id, actor, "withdraw")
 
 
 def evaluation_return(evaluation_id: int, actor, comment: str) -> Evaluation:
@@ -92,7 +78,19 @@ def evaluation_return(evaluation_id: int, actor, comment: str) -> Evaluation:
 
 
 def evaluation_approve(evaluation_id: int, actor, comment: str = "") -> Evaluation:
-    evaluation = _transition(evaluation_id, actor, "approve", comment)
+    """Approve; refused while a 复核分 needs the reviewer's new decision (one that no longer
+    fits its row, or one on a deleted row: submission.Review.reviewer)."""
+    from ..selectors import evaluations_for_scoring
+    from ..submission import review
+
+    def check(evaluation: Evaluation) -> None:
+        problems = review(evaluations_for_scoring().get(pk=evaluation.pk)).reviewer
+        if problems:
+            raise ServiceError(
+                "审核通过前，请先处理以下复核分：" + "；".join(p.message for p in problems)
+            )
+
+    evaluation = _transition(evaluation_id, actor, "approve", comment, check=check)
     refresh_totals(evaluation.pk)
     return evaluation
 

@@ -51,3 +51,21 @@ def num(value) -> str:
     if value is None or value == "":
         return ""
     return fmt.num(Decimal(value))
+
+
+@register.filter
+def judgement_key(line) -> str:
+    """The stable key of a score-table line's 复核分: the leaf code, or `row:<id>` for a
+    履职效能 row (whose code is only its position)."""
+    from evaluations.scoring import line_key
+
+    return line_key(line)
+
+
+@register.filter
+def note_target(line) -> str:
+    """The annotation target of a score-table line: ind:<code>, or `row:<id>` for a row."""
+    from evaluations.feedback import reviewed_target
+    from evaluations.scoring import line_key
+
+    return reviewed_target(line_key(line))

@@ -22,7 +22,8 @@ from rubric import engine
 from rubric.inputs import GROUPS
 from rubric.methods import METHODS
 
-from .. import selectors, services, workflow
+from .. import feedback, selectors, services
+from ..access import Access, Action
 from ..forms.filing import (
     DEPARTMENT_FIGURES,
     BasicForm,
@@ -33,7 +34,7 @@ from ..forms.filing import (
     is_deleted,
 )
 from ..models import Evaluation
-from ..scoring import figures_of, header_rates, scoring_input
+from ..scoring import figures_of, header_rates, line_key, scoring_input
 from ..submission import STEP_KEYS, STEPS, Review, review
 from ..workflow import Role
 
@@ -51,14 +52,20 @@ def home(request: HttpRequest) -> HttpResponse:
     for evaluation in selectors.home_evaluations(request.user):
         result = review(evaluation)
         deadline = evaluation.fiscal_year.deadline
+        annotations: dict[str, list] = {}
+        for a in evaluation.open_annotations:
+            annotations.setdefault(a.target, []).append(a)
         rows.append(
             {
                 "evaluation": evaluation,
+                "notes": feedback.notes(evaluation, result.sheet, annotations),
                 "claimed": result.sheet.totals.claimed,
                 "blocking": len(result.blocking),
                 "deadline": deadline,
                 "days_left": (deadline - today).days if deadline else None,
-                "editable": workflow.is_editable(evaluation.status),
+                # home lists the user's own departments' evaluations only (the selector's scope), so
+                # the user is their filer: no role query per evaluation
+                "editable": Access(evaluation, frozenset({Role.FILER})).can(Action.EDIT),
                 "started": evaluation.version > 1,
             }
         )
@@ -79,8 +86,12 @@ class Page:
     step: str
 
     @property
+    def access(self) -> Access:
+        return Access(self.evaluation, frozenset(self.roles))
+
+    @property
     def editable(self) -> bool:
-        return Role.FILER in self.roles and workflow.is_editable(self.evaluation.status)
+        return self.access.can(Action.EDIT)
 
 
 def _page(request: HttpRequest, pk: int, step: str) -> Page:
@@ -156,6 +167,8 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
                 field.disabled = True
     steps = page.review.step_states()
     index = STEP_KEYS.index(page.step)
+    annotations = selectors.annotations_of(page.evaluation)
+    notes = feedback.notes(page.evaluation, page.review.sheet, annotations)
     context: dict[str, Any] = {
         "page": page,
         "evaluation": page.evaluation,
@@ -171,12 +184,19 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "stale_changes": _stale_changes(form) if stale else [],
         "error_summary": _error_summary(form),
         "editable": page.editable,
-        "annotations": selectors.annotations_of(page.evaluation),
+        "annotations": annotations,
+        # the reviewer's open 批注 and 复核分, each with the place to act on it; per step for
+        # the step list; the ones whose row has been deleted (所属指标已删除)
+        "notes": notes,
+        "note_counts": feedback.counts_by_step(notes),
+        "orphan_annotations": feedback.orphaned_annotations(page.review.sheet, annotations),
+        "deleted_reviewed": [n for n in notes if n.deleted and n.kind == "reviewed"],
         "evidence": selectors.evidence_of(page.evaluation),
         "evidence_codes": ["", *(leaf.code for leaf in page.review.sheet.rubric.leaves())],
         "evidence_max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
         "can_annotate": False,
-        "can_reply": Role.FILER in page.roles or Role.REVIEWER in page.roles,
+        "can_reply": page.access.can(Action.REPLY),
+        "access": page.access,
         "last_return": selectors.last_event(page.evaluation, "return")
         if page.evaluation.status == "returned"
         else None,
@@ -401,20 +421,35 @@ class DutyStep:
         # Scores are shown beside the saved rows only; after a refused save the rows on the
         # page may no longer match the saved ones.
         lines = {} if form.tasks.is_bound or leaf is None else {ln.code: ln for ln in sheet.lines}
+        # 复核分 and 批注 follow the row's id (carried by its form), shown even after a refused
+        # save, since the id, unlike the position, still names the same row.
+        rows_by_key = {line_key(ln): ln for ln in sheet.lines if ln.row is not None}
+        reviewed = {r.code: r for r in page.evaluation.reviewed_scores.all()}
         blocks = []
         for t, (task_form, rows) in enumerate(form.pairs, start=1):
+            row_pairs = []
+            for row_form in rows.forms:
+                key = _row_key(row_form)
+                line = rows_by_key.get(key) if lines else None
+                row_pairs.append((row_form, line, key, reviewed.get(key) if key else None))
             blocks.append(
                 {
                     "task_form": task_form,
                     "rows": rows,
                     "task_line": lines.get(f"{leaf.code}.{t}") if leaf else None,
-                    "row_pairs": [
-                        (row_form, lines.get(f"{leaf.code}.{t}.{i}") if leaf else None)
-                        for i, row_form in enumerate(rows.forms, start=1)
-                    ],
+                    "row_pairs": row_pairs,
                 }
             )
         return {"duty_leaf": leaf, "duty_line": duty_line, "task_blocks": blocks}
+
+
+def _row_key(row_form) -> str:
+    """The stable key (row:<id>) of the saved row a 履职效能 row form edits; "" for a new one."""
+    value = row_form["id"].value() if row_form.is_bound else row_form.initial.get("id")
+    try:
+        return f"row:{int(value)}" if value not in (None, "") else ""
+    except (TypeError, ValueError):
+        return ""
 
 
 class ReportStep:
@@ -455,10 +490,8 @@ class ReviewStep:
         figures = figures_of(page.evaluation)
         return {
             "header": header_rates(figures, page.review.sheet.rubric.rounding),
-            "can_submit": Role.FILER in page.roles
-            and workflow.allowed("submit", page.evaluation.status, page.roles),
-            "can_withdraw": Role.FILER in page.roles
-            and workflow.allowed("withdraw", page.evaluation.status, page.roles),
+            "can_submit": page.access.can(Action.SUBMIT),
+            "can_withdraw": page.access.can(Action.WITHDRAW),
         }
 
 

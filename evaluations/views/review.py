@@ -16,12 +16,13 @@ from django.views.decorators.http import require_POST
 
 from rubric.inputs import BY_KEY as FIGURES
 
-from .. import selectors, services, snapshot, tabular
+from .. import feedback, selectors, services, snapshot, tabular
+from ..access import Access, Action, evaluation_with_access, job_kinds_for
 from ..forms.fields import PercentField, ScoreField
-from ..models import BulkJob, FiscalYear
-from ..scoring import figures_of, header_rates
+from ..models import BulkJob, Evaluation, FiscalYear
+from ..scoring import figures_of, header_rates, is_row_key
 from ..submission import review
-from ..workflow import Role, Status
+from ..workflow import Status
 
 PAGE_SIZE = 50
 EXPORT_HEADERS = (
@@ -100,7 +101,7 @@ def dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse
             "years": list(years),
             "missing": selectors.departments_without_evaluation(fy).count(),
             "jobs": fy.jobs.all()[:5],
-            "job_kinds": BulkJob.Kind.choices,
+            "job_kinds": job_kinds_for(request.user, fy),
         },
     )
 
@@ -190,26 +191,21 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
 # ---------------------------------------------------------------------------- the review page
 
 
-def _review_page(request: HttpRequest, pk: int):
-    evaluation = selectors.evaluation_for_user(request.user, pk)
-    roles = selectors.roles_for(request.user, evaluation)
-    if Role.REVIEWER not in roles and Role.ADMIN not in roles:
-        from .. import audit
-
-        audit.record("permission_denied", request=request, evaluation=evaluation.pk)
-        raise Http404("没有找到该自评")
-    return evaluation, roles
+def _review_page(request: HttpRequest, pk: int) -> tuple[Evaluation, Access]:
+    """The evaluation and the user's access to it (evaluations.access); 404 unless the user
+    is one of its region's reviewers or an admin."""
+    return evaluation_with_access(request.user, pk, need=Action.REVIEW_PAGE)
 
 
 @login_required
 def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
-    evaluation, roles = _review_page(request, pk)
+    evaluation, access = _review_page(request, pk)
     result = review(evaluation)
     figures = figures_of(evaluation)
     snapshots = list(evaluation.snapshots.all()[:2])
     changes = snapshot.diff(snapshots[1].data, snapshots[0].data) if len(snapshots) == 2 else None
-    is_reviewer = Role.REVIEWER in roles
     reviewed = {r.code: r for r in evaluation.reviewed_scores.all()}
+    annotations = selectors.annotations_of(evaluation)
     events = list(evaluation.bonus_events.all())
     return render(
         request,
@@ -221,17 +217,19 @@ def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
             "header": header_rates(figures, result.sheet.rubric.rounding),
             "figures": [(f, figures.get(f.key)) for f in FIGURES.values()],
             "sections": _sections(evaluation),
-            "annotations": selectors.annotations_of(evaluation),
+            "annotations": annotations,
             "reviewed": reviewed,
+            # judgements whose row the filer has deleted (所属指标已删除), and 复核分 that need
+            # a new decision: the reviewer's to resolve
+            "orphan_annotations": feedback.orphaned_annotations(result.sheet, annotations),
+            "orphan_reviewed": feedback.orphaned_reviewed(evaluation, result.sheet),
             "changes": changes,
             "bonus_text": "\n".join(e.description for e in events if e.kind == "bonus"),
             "penalty_text": "\n".join(e.description for e in events if e.kind == "penalty"),
-            "can_review": is_reviewer and evaluation.status == Status.SUBMITTED,
-            "can_annotate": is_reviewer
-            and evaluation.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED),
-            "can_notify": is_reviewer
-            and evaluation.status in (Status.DRAFT, Status.SUBMITTED, Status.RETURNED),
-            "is_reviewer": is_reviewer,
+            # What the page offers is what the services allow: one policy (evaluations.access).
+            "access": access,
+            "can_annotate": access.can(Action.ANNOTATE),
+            "can_reply": access.can(Action.REPLY),
             "events": evaluation.events.select_related("actor"),
         },
     )
@@ -268,7 +266,8 @@ def set_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
         score = field.clean(request.POST.get("score", ""))
     except ValidationError as exc:
         messages.error(request, "复核分：" + "；".join(exc.messages))
-        return _back(pk, "line-" + code.replace(".", "-"))
+        return _back(pk, "line-" + feedback.anchor_of(code))
+    what = "该履职效能指标" if is_row_key(code) else f"指标 {code} "
     _run(
         request,
         lambda: services.evaluation_set_reviewed(
@@ -278,9 +277,9 @@ def set_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
             score=score,
             reason=request.POST.get("reason", ""),
         ),
-        f"指标 {code} 的复核分已{'清除' if score is None else '保存'}。",
+        f"{what}的复核分已{'清除' if score is None else '保存'}。",
     )
-    return _back(pk, "line-" + code.replace(".", "-"))
+    return _back(pk, "line-" + feedback.anchor_of(code))
 
 
 @login_required
@@ -394,7 +393,6 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _job(request: HttpRequest, pk: int):
-    from ..models import BulkJob
 
     try:
         return BulkJob.objects.select_related("fiscal_year__region").get(

@@ -168,3 +168,23 @@ def test_score_unknown_department_or_year(seeded, code, year):
     message = str(exc.value)
     assert "没有找到" in message
     assert code in message and year in message
+
+
+def test_refresh_totals_if_stale_uses_a_stamp(seeded, settings, tmp_path, monkeypatch):
+    """Stored totals follow the scoring code and the rubric versions: --if-stale recomputes
+    them once after a change of either (a digest stamp in storage) and is a no-op otherwise."""
+    from django.core.management import call_command
+
+    from evaluations.models import Evaluation
+    from evaluations.services import common
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    Evaluation.objects.update(claimed_total=None)
+    call_command("refresh_totals", "--if-stale")
+    assert not Evaluation.objects.filter(claimed_total=None).exists()
+    Evaluation.objects.update(claimed_total=None)
+    call_command("refresh_totals", "--if-stale")  # nothing changed: nothing recomputed
+    assert not Evaluation.objects.exclude(claimed_total=None).exists()
+    monkeypatch.setattr(common, "totals_stamp", lambda: "engine changed")
+    call_command("refresh_totals", "--if-stale")
+    assert not Evaluation.objects.filter(claimed_total=None).exists()

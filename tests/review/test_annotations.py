@@ -73,8 +73,10 @@ def test_annotation_shown_on_the_review_page_and_beside_the_filers_field(
     assert f'form="reply-{note.pk}"' in beside and f'form="resolve-{note.pk}"' in beside
     reply_form = element_html(page.content, f"reply-{note.pk}")
     assert reverse("filing:annotation_reply", args=[submitted.pk, note.pk]) in reply_form
-    # and nowhere else on that page
-    assert page.content.decode().count(text) == 1
+    # listed among the reviewer's notes beside the step list, linked to the field; nowhere else
+    aside = element_html(page.content, "notes-aside")
+    assert text in aside and f"#{step_id}" in aside
+    assert page.content.decode().count(text) == 2
 
 
 def test_annotation_needs_a_text(reviewer_client, submitted):
@@ -168,7 +170,8 @@ def test_every_annotation_the_reviewer_can_make_is_shown_to_the_filer(
 ):
     targets, pages = _annotate_everything(reviewer_client, filer_client, submitted, users)
     kinds = {t.split(":")[0] for t in targets}
-    assert kinds == {"ind", "fig", "sec", "goal", "general"}
+    # 履职效能 rows are annotated by their stable id (row:<id>), the rubric leaves by code
+    assert kinds == {"ind", "row", "fig", "sec", "goal", "general"}
     assert len(targets) > 80
     missing = [t for t in targets if f"批注[{t}]" not in pages]
     assert missing == []

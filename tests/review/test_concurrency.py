@@ -180,3 +180,25 @@ def test_a_transition_waits_for_the_lock_and_rechecks_the_state(submitted, users
     assert (kind, outcome) == ("ok", "NotAllowed")
     assert waited >= 0.5, "the second approve did not wait for the row lock"
     assert not EvaluationEvent.objects.filter(evaluation=submitted, action="approve").exists()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_clicks_on_a_bulk_job_start_one_job(seed_eval, users, monkeypatch, attempt):
+    """Two starts of the same kind and year at the same moment: the fiscal year's row lock
+    serialises them, the second sees the first's queued job and is refused."""
+    from evaluations.models import BulkJob
+
+    class NoWorker:
+        @staticmethod
+        def enqueue(job_id):
+            pass
+
+    monkeypatch.setattr("evaluations.tasks.run_bulk_job", NoWorker)
+    fy = seed_eval.fiscal_year
+
+    def start():
+        return services.bulk_job_start(fy, users["reviewer"], "export_scores").pk
+
+    results = race(start, start)
+    assert sorted(outcomes(results)) == ["ServiceError", "ok"]
+    assert BulkJob.objects.filter(fiscal_year=fy, kind="export_scores").count() == 1

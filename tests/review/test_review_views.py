@@ -98,7 +98,8 @@ def test_after_saving_a_reviewed_score_the_page_returns_to_its_line(reviewer_cli
 
 
 def test_reviewed_score_on_a_duty_row_and_a_negative_bonus_penalty(reviewer_client, submitted):
-    set_reviewed(reviewer_client, submitted, "2.1.1", "4", "实际完成值不足")
+    first_row = submitted.tasks.first().rows.first()  # 2.1.1; judged by its id, not position
+    set_reviewed(reviewer_client, submitted, first_row.key, "4", "实际完成值不足")
     set_reviewed(reviewer_client, submitted, "3.1.1", "-2.5", "受批评一次")
     submitted.refresh_from_db()
     assert submitted.final_total == Decimal("97.61") - Decimal("0.5") - Decimal("7.5")

@@ -1,0 +1,169 @@
+"""Bulk jobs and publication (issue 12): one running job per kind and year, the draft bundle
+spooled to storage, and a publication that fails or crashes leaves neither an orphan file nor
+a published row without its file. The PDF renderer is a stub (the PDF itself is tested in
+tests/reports)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.db import IntegrityError
+
+from evaluations import services
+from evaluations.models import BulkJob, Evaluation, EvaluationEvent, PublishedReport
+from evaluations.services.jobs import bulk_job_run
+
+from .helpers import set_status
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
+@pytest.fixture
+def stub_render(monkeypatch):
+    monkeypatch.setattr(
+        "evaluations.reports.render_pdf",
+        lambda evaluation, *, draft: f"%PDF-1.4 {evaluation.pk} {draft}".encode(),
+    )
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    """Jobs stay queued (no worker picks them up), as between two quick clicks."""
+    queued: list[int] = []
+
+    class Stub:
+        @staticmethod
+        def enqueue(job_id):
+            queued.append(job_id)
+
+    monkeypatch.setattr("evaluations.tasks.run_bulk_job", Stub)
+    return queued
+
+
+def files_under(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+def test_two_clicks_start_one_job(seed_eval, users, no_worker, django_capture_on_commit_callbacks):
+    fy = seed_eval.fiscal_year
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    with pytest.raises(services.ServiceError, match="同一批量任务正在进行中"):
+        services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    assert list(BulkJob.objects.values_list("pk", flat=True)) == [first.pk]
+    assert no_worker == [first.pk]
+    # another kind is a different job; once the first is done the same kind may start again
+    services.bulk_job_start(fy, users["reviewer"], "render_drafts")
+    BulkJob.objects.filter(pk=first.pk).update(state=BulkJob.State.DONE)
+    services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    assert BulkJob.objects.count() == 3
+
+
+def test_a_job_delivered_twice_runs_once(seed_eval, users, no_worker, media, monkeypatch):
+    job = services.bulk_job_start(seed_eval.fiscal_year, users["reviewer"], "export_scores")
+    runs = []
+    monkeypatch.setitem(
+        __import__("evaluations.services.jobs", fromlist=["RUNNERS"]).RUNNERS,
+        BulkJob.Kind.EXPORT_SCORES,
+        lambda j: runs.append(j.pk) or ("完成", None),
+    )
+    bulk_job_run(job.pk)
+    bulk_job_run(job.pk)
+    assert runs == [job.pk]
+
+
+def test_the_draft_bundle_is_spooled_not_held_in_memory(
+    seed_eval, users, no_worker, media, stub_render, monkeypatch
+):
+    """The runner hands bulk_job_run a file, not bytes: the PDFs go one by one into a
+    temporary file that is streamed to storage."""
+    from evaluations.services import jobs
+
+    handed = []
+    real = jobs._render_drafts
+
+    def spy(job):
+        message, (name, data) = real(job)
+        handed.append(type(data))
+        return message, (name, data)
+
+    monkeypatch.setitem(jobs.RUNNERS, BulkJob.Kind.RENDER_DRAFTS, spy)
+    job = services.bulk_job_start(seed_eval.fiscal_year, users["reviewer"], "render_drafts")
+    bulk_job_run(job.pk)
+    job.refresh_from_db()
+    assert job.state == BulkJob.State.DONE
+    assert handed and handed[0] is not bytes
+    with job.result.open("rb") as f, zipfile.ZipFile(f) as archive:
+        names = archive.namelist()
+        assert len(names) == Evaluation.objects.filter(fiscal_year=seed_eval.fiscal_year).count()
+        assert archive.read(names[0]).startswith(b"%PDF-1.4")
+
+
+# ---------------------------------------------------------------------------- publication
+
+
+def test_a_crash_after_storing_leaves_no_orphan_file(
+    submitted, users, media, stub_render, monkeypatch
+):
+    """The reproduction: the file used to be written inside the transaction; a failure after it
+    (here, writing the event) left the file in storage with no row."""
+    approved = set_status(submitted, "approved")
+
+    def crash(*args, **kwargs):
+        raise IntegrityError("simulated crash while writing the event")
+
+    monkeypatch.setattr(EvaluationEvent.objects, "create", crash)
+    with pytest.raises(IntegrityError):
+        services.evaluation_publish(approved.pk, users["reviewer"])
+    approved.refresh_from_db()
+    assert approved.status == "approved"
+    assert PublishedReport.objects.count() == 0
+    assert files_under(media) == []
+
+
+def test_a_published_row_always_has_its_file(submitted, users, media, stub_render):
+    approved = set_status(submitted, "approved")
+    report = services.evaluation_publish(approved.pk, users["reviewer"])
+    assert report.file.storage.exists(report.file.name)
+    assert [p.name for p in files_under(media)] == [Path(report.file.name).name]
+    with report.file.open("rb") as f:
+        assert f.read().startswith(b"%PDF-1.4")
+
+
+def test_the_pdf_is_rendered_outside_the_row_lock(submitted, users, media, monkeypatch):
+    """Rendering happens before the transaction that locks the evaluation (the test itself
+    runs in a transaction: no savepoint beyond the test's own may be open while rendering)."""
+    from django.db import connection
+
+    approved = set_status(submitted, "approved")
+    depth = len(connection.savepoint_ids)
+    depths = []
+    monkeypatch.setattr(
+        "evaluations.reports.render_pdf",
+        lambda evaluation, *, draft: depths.append(len(connection.savepoint_ids)) or b"%PDF-1.4",
+    )
+    services.evaluation_publish(approved.pk, users["reviewer"])
+    assert depths == [depth]
+
+
+def test_refused_publication_renders_nothing(submitted, users, media, monkeypatch):
+    """A filer (or a reviewer on a submitted evaluation) is refused before any rendering."""
+
+    def render(evaluation, *, draft):
+        raise AssertionError("rendered for a refused publication")
+
+    monkeypatch.setattr("evaluations.reports.render_pdf", render)
+    with pytest.raises(services.NotAllowed):
+        services.evaluation_publish(submitted.pk, users["reviewer"])
+    approved = set_status(submitted, "approved")
+    with pytest.raises(services.NotAllowed):
+        services.evaluation_publish(approved.pk, users["filer"])
+    assert files_under(media) == []
