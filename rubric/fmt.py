@@ -17,6 +17,23 @@ def amount(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def rate(value: Decimal) -> str:
-    """A percentage, always 2 decimals: 97.84%."""
-    return f"{value:.2f}%"
+def rate(value: Decimal, places: int = 2) -> str:
+    """A percentage with the rubric's rate places (2 unless it says otherwise): 97.84%."""
+    return f"{value:.{places}f}%"
+
+
+def input_value(spec, value) -> str:
+    """An input's value as shown beside its label: the rubric's decimals, % for a rate, the
+    count unit for a count (万元 is in the table's heading); 是/否; a date as 2022-09-30."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        decimals = getattr(spec, "decimals", 2)
+        unit = getattr(spec, "unit", "万元")
+        text = f"{value:,.{decimals}f}" if unit in ("万元", "元") else f"{value:.{decimals}f}"
+        return text + ("" if unit in ("万元",) else unit)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

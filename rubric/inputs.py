@@ -105,3 +105,28 @@ FIGURES: tuple[Figure, ...] = (
 )
 
 BY_KEY: dict[str, Figure] = {f.key: f for f in FIGURES}
+
+
+def as_rubric_inputs() -> list[dict]:
+    """The catalogue as a rubric file's `inputs:` list (for versions stored before rubric
+    files declared their own inputs, and as a library to copy from)."""
+    out = []
+    for f in FIGURES:
+        item: dict = {"key": f.key, "label": f.label, "unit": f.unit, "group": f.group}
+        if f.kind is Kind.RATE:
+            item["max"] = 1000
+        if f.source is Source.FINANCE_BUREAU:
+            item["source"] = "finance_bureau"
+        if not f.required:
+            item["required"] = False
+        if f.help:
+            item["help"] = f.help
+        out.append(item)
+    return out
+
+
+def as_rubric_groups() -> list[dict]:
+    """The catalogue's groups as a rubric file's `input_groups:` list."""
+    return [
+        {"key": g.key, "title": g.title, **({"help": g.help} if g.help else {})} for g in GROUPS
+    ]

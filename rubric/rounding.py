@@ -9,8 +9,10 @@ from decimal import Decimal
 MODES = {
     "half_up": decimal.ROUND_HALF_UP,
     "half_even": decimal.ROUND_HALF_EVEN,
-    "down": decimal.ROUND_DOWN,
+    "down": decimal.ROUND_DOWN,  # truncate (截尾)
+    "up": decimal.ROUND_UP,  # away from zero (进一)
 }
+MODE_LABELS = {"half_up": "四舍五入", "half_even": "银行家舍入", "down": "截尾", "up": "进一"}
 
 HUNDRED = Decimal(100)
 
@@ -19,17 +21,19 @@ HUNDRED = Decimal(100)
 class Rounding:
     rate_places: int = 2
     score_places: int = 2
-    mode: str = "half_up"
+    mode: str = "half_up"  # for scores, and for rates unless rate_mode says otherwise
+    rate_mode: str = ""
 
-    def _q(self, value: Decimal, places: int) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-places), rounding=MODES[self.mode])
+    @staticmethod
+    def _q(value: Decimal, places: int, mode: str) -> Decimal:
+        return value.quantize(Decimal(1).scaleb(-places), rounding=MODES[mode])
 
     def rate(self, value: Decimal) -> Decimal:
         """A percentage (97.84 means 97.84%)."""
-        return self._q(value, self.rate_places)
+        return self._q(value, self.rate_places, self.rate_mode or self.mode)
 
     def score(self, value: Decimal) -> Decimal:
-        return self._q(value, self.score_places)
+        return self._q(value, self.score_places, self.mode)
 
     def percent(self, numerator: Decimal, denominator: Decimal) -> Decimal:
         """numerator ÷ denominator × 100%, rounded as a rate. The caller checks the denominator."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from .rounding import Rounding
@@ -66,63 +67,84 @@ class Check:
 
 
 @dataclass(frozen=True)
-class HeaderCell:
-    text: str = ""  # a fixed label
-    value: Any = None  # rubric.expr.Expr, or None
-    ref: str = ""  # a named value: department, year, contact…, or an input key
-    colspan: int = 1
-    rowspan: int = 1
-    header: bool = False  # drawn as a label cell
-    align: str = ""  # left | center | right
+class HeaderColumn:
+    label: str
+    group: str = ""  # a heading over consecutive columns with the same group ("" = none)
+    unit: str = ""  # overrides the row's unit for this column (e.g. a 执行率 column)
 
 
 @dataclass(frozen=True)
-class HeaderBlock:
+class HeaderRow:
+    label: str
+    unit: str = "万元"  # 万元 (2 decimals) or % (the rubric's rate rounding)
+    cells: tuple[Any, ...] = ()  # one rubric.expr.Expr per column
+    ratio: tuple[int, int] | None = None  # or: row a ÷ row b × 100% (0-based row indexes)
+    highlight: bool = False
+
+
+@dataclass(frozen=True)
+class HeaderTable:
+    """The figures block at the head of the 自评表 (e.g. 年度部门整体支出规模 by source,
+    structure and level with 完成率), computed by the engine: ScoreSheet.header."""
+
     title: str
-    rows: tuple[tuple[HeaderCell, ...], ...]
-    columns: int = 1
+    columns: tuple[HeaderColumn, ...]
+    rows: tuple[HeaderRow, ...]
+    note: str = ""
+
+    def column_groups(self) -> list[tuple[str, int]]:
+        """Consecutive columns under one group: [(group, count)…]; "" for ungrouped."""
+        out: list[tuple[str, int]] = []
+        for c in self.columns:
+            if out and c.group and out[-1][0] == c.group:
+                out[-1] = (c.group, out[-1][1] + 1)
+            else:
+                out.append((c.group, 1))
+        return out
 
 
 @dataclass(frozen=True)
 class ReportSection:
+    """One text the department writes for the 自评报告, with where it is printed and the
+    generated paragraphs (templates filled from the inputs and results) around it."""
+
     key: str
-    heading: str  # e.g. （一）部门概况
-    label: str  # short label for forms
+    chapter: str  # e.g. 一、基本情况
+    heading: str  # e.g. （一）部门概况 ("" = none; a heading repeated is printed once)
+    title: str  # the label on the form, e.g. 部门概况
     help: str = ""
     required: bool = True
-    before: str = ""  # a generated paragraph (template) printed before the typed text
-    after: str = ""  # … and after it
-    min_length: int = 0
-
-
-@dataclass(frozen=True)
-class ReportChapter:
-    title: str  # e.g. 一、基本情况
-    sections: tuple[ReportSection, ...] = ()
-    text: str = ""  # a generated paragraph (template) under the title
+    step: str = "report"  # the filing step it is written on: basic | report
+    sub: str = ""  # a sub-heading printed above it, e.g. 1、预算编制管理
+    lead: str = ""  # printed before the typed text when there is some, e.g. 其主要职责是：
+    before: tuple[str, ...] = ()  # generated paragraphs (templates) before the typed text
+    after: tuple[str, ...] = ()  # … and after it
 
 
 @dataclass(frozen=True)
 class ReportSpec:
-    title: str = "{department}{year}年度部门整体支出绩效自评报告"
-    chapters: tuple[ReportChapter, ...] = ()
-    closing: str = ""  # generated text at the end (signature, date)
+    title: str = "{department}{year}年{evaluation_name}报告"
+    sections: tuple[ReportSection, ...] = ()
+    annex: str = "{evaluation_name}表。"  # the last chapter's text (五、附件); "" = none
+    annex_title: str = "五、附件"
 
-    def sections(self) -> list[ReportSection]:
-        return [s for c in self.chapters for s in c.sections]
+    def by_key(self) -> dict[str, ReportSection]:
+        return {s.key: s for s in self.sections}
+
+    def chapters(self) -> list[str]:
+        return list(dict.fromkeys(s.chapter for s in self.sections))
 
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the filing wizard."""
+    """One step of the filing wizard. `key` names the page: basic (单位信息 and the basic
+    report texts), figures (the inputs), management (the indicators the department answers),
+    duty (the target rows and the year's goal), report (the report texts), review."""
 
     key: str
     title: str
-    page: str  # basic | inputs | indicators | targets | report | review
-    groups: tuple[str, ...] = ()  # input groups on an inputs page
-    sections: tuple[str, ...] = ()  # target-row leaf codes on a targets page
-    indicators: tuple[str, ...] = ()  # subtrees (codes) on an indicators page; () = all
     help: str = ""
+    groups: tuple[str, ...] = ()  # figures: the input groups shown, in order; () = all
 
 
 @dataclass(frozen=True)
@@ -172,9 +194,42 @@ class Rubric:
     inputs: tuple[InputSpec, ...] = ()
     input_groups: tuple[InputGroup, ...] = ()
     checks: tuple[Check, ...] = ()
-    header: tuple[HeaderBlock, ...] = ()
+    header: HeaderTable | None = None
     report: ReportSpec = field(default_factory=ReportSpec)
     steps: tuple[Step, ...] = ()
+
+    @cached_property
+    def used_inputs(self) -> frozenset[str]:
+        """The inputs something uses: a scoring method, a derived input's formula, the header
+        table, a report template or a check. The others are not asked for."""
+        from . import templates
+        from .methods import METHODS
+
+        used: set[str] = set()
+        for leaf in self.leaves():
+            if leaf.method in METHODS:
+                used.update(METHODS[leaf.method].inputs(leaf.params))
+        for i in self.inputs:
+            if i.formula is not None:
+                used.update(i.formula.names())
+        if self.header is not None:
+            for row in self.header.rows:
+                for cell in row.cells:
+                    used.update(cell.names())
+        for section in self.report.sections:
+            for text in (*section.before, *section.after):
+                used.update(templates.names(text))
+        used.update(templates.names(self.report.title))
+        for check in self.checks:
+            for expr in (getattr(check, "expr", None), getattr(check, "when", None)):
+                if expr is not None and hasattr(expr, "names"):
+                    used.update(expr.names())
+        return frozenset(used)
+
+    @property
+    def evaluation_name(self) -> str:
+        """部门整体支出绩效自评 or 项目支出绩效自评: the words for titles and file names."""
+        return "项目支出绩效自评" if self.kind == "project" else "部门整体支出绩效自评"
 
     def input(self, key: str) -> InputSpec | None:
         return next((i for i in self.inputs if i.key == key), None)
@@ -281,6 +336,7 @@ class ScoringInput:
     tasks: tuple[Task, ...] = ()
     events: tuple[Event, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # input key -> label (engine)
+    sections: Mapping[str, Any] = field(default_factory=dict)  # code -> target_rows leaf (engine)
 
 
 # ---------------------------------------------------------------------------- the output
@@ -323,13 +379,12 @@ class Line:
 
     @property
     def counted_computed(self) -> Decimal:
-        """What this line adds to the computed total: the rule's score; for a judgement,
-        the claimed score; for a rule that could not be applied (an input missing), 0."""
+        """What this line adds to the computed total: the rule's score; where the rule is a
+        judgement or could not be applied (an input missing), the claimed score — the totals
+        say how many such lines there are (Totals.missing_count, judgement_count)."""
         if self.computed is not None:
             return self.computed
-        if self.judgement and self.claimed is not None:
-            return self.claimed
-        return Decimal(0)
+        return self.claimed if self.claimed is not None else Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -364,6 +419,8 @@ class ScoreSheet:
     totals: Totals
     grade: str
     values: Mapping[str, Any] = field(default_factory=dict)  # every input, derived ones included
+    # the header table's values, row by row (rubric.header), None where a value is missing
+    header: tuple[tuple[Decimal | None, ...], ...] = ()
 
     def line(self, code: str) -> Line:
         for ln in self.lines:

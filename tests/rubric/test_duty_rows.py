@@ -1,4 +1,4 @@
-"""履职效能: score_row for one indicator row, the duty_targets leaf expanded by the engine, and
+"""履职效能: score_row for one indicator row, the target_rows leaf expanded by the engine, and
 the 绩效目标完成率 (target_ratio) counted from the rows."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ R = Rounding()
 
 
 def duty_rubric(partial="proportional"):
-    return rubric(leaf("2", "duty_targets", 50, {"partial": partial}, name="履职效能"))
+    return rubric(leaf("2", "target_rows", 50, {"partial": partial}, name="履职效能"))
 
 
 def scored(*tasks, partial="proportional"):
@@ -126,7 +126,7 @@ def test_duty_lines_codes_levels_and_subtotals():
     ]
     assert (own.level, task.level, third.level) == (1, 2, 3)
     assert (own.is_leaf, task.is_leaf, third.is_leaf) == (False, False, True)
-    assert third.method == "duty_row"
+    assert third.method == "target_row"
     assert task.name == "任务1"
     assert task.points == 10
     assert third.computed == 1  # 2 × 2 ÷ 4

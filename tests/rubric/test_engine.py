@@ -69,7 +69,9 @@ def test_claimed_without_computed_is_kept_without_differs():
     assert line.computed is None
     assert line.claimed == D("3.9")
     assert codes(line) == ["input_missing"]
-    assert line.counted_computed == 0
+    # a rule that cannot be applied counts the claimed score, and the totals say so
+    assert line.missing
+    assert line.counted_computed == D("3.9")
 
 
 # ---------------------------------------------------------------------------- reviewed, final
@@ -189,7 +191,7 @@ def test_shipped_rubric_scores_an_empty_evaluation():
     assert result.totals.claimed == 0
     assert result.totals.reviewed is None
     assert {ln.code for ln in result.lines if ln.is_leaf} == {
-        n.code for n in spec.leaves() if n.method != "duty_targets"
+        n.code for n in spec.leaves() if n.method != "target_rows"
     }
     assert "input_missing" in codes(result.line("2"))
 

@@ -12,6 +12,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
+from rubric import inputs as catalogue
 from rubric import loader
 from rubric.loader import RubricError
 
@@ -20,12 +21,15 @@ from .builders import LINEAR, PROPORTIONAL, D, leaf
 SHIPPED = loader.VERSIONS_DIR / "guangzhou-nansha-2022.yaml"
 
 VALID = {
+    "format": 2,
     "key": "test-2022",
     "jurisdiction": "测试区",
     "year": 2022,
     "title": "测试评分体系（2022年度）",
     "source": "测试",
     "grades": [{"min": 90, "name": "优"}, {"min": 0, "name": "差"}],
+    "input_groups": catalogue.as_rubric_groups(),
+    "inputs": catalogue.as_rubric_inputs(),
     "indicators": [
         {
             "code": "1",
@@ -44,9 +48,24 @@ VALID = {
                 leaf("1.2", "manual", 40),
             ],
         },
-        leaf("2", "duty_targets", 40, {"partial": "proportional"}),
+        leaf("2", "target_rows", 40, {"partial": "proportional"}),
     ],
 }
+
+
+def _chain(code: str, depth: int) -> dict:
+    """`depth` nested single-child indicators of 40 points, a manual leaf at the bottom."""
+    if depth == 1:
+        return leaf(code, "manual", 40)
+    return {
+        "code": code,
+        "name": f"指标{code}",
+        "points": 40,
+        "children": [_chain(f"{code}.1", depth - 1)],
+    }
+
+
+DEEP = _chain("1.2.1", 9)  # under 1.2 (level 2): levels 3 to 11
 
 
 def node(content: dict, code: str) -> dict:
@@ -98,7 +117,7 @@ BROKEN = {
     "total": (broken(**{"2": {"points": 41}}), ["101", "100"]),
     "duplicate": (broken(**{"1_1_2": {"code": "1.1.1"}}), ["1.1.1", "重复"]),
     "unknown_method": (broken(**{"1_2": {"method": "guess"}}), ["指标 1.2", "'guess'"]),
-    "no_method": (broken(**{"1_2": {"method": None}}), ["指标 1.2", "未知的评分方法"]),
+    "no_method": (broken(**{"1_2": {"method": None}}), ["指标 1.2", "须指定评分方法"]),
     "missing_param": (
         broken(**{"1_1_1": {"params": {k: v for k, v in LINEAR.items() if k != "floor"}}}),
         ["指标 1.1.1", "linear_band", "floor"],
@@ -158,9 +177,29 @@ BROKEN = {
     "method_on_parent": (broken(**{"1_1": {"method": "manual"}}), ["指标 1.1", "评分方法"]),
     "evidence_not_bool": (broken(**{"1_2": {"evidence_required": "是"}}), ["指标 1.2"]),
     "too_deep": (
-        broken(**{"1_1_2": {"children": [leaf("1.1.2.1", "manual", 10)], "method": None}}),
-        ["1.1.2.1", "3级"],
+        broken(**{"1_2": {"children": [DEEP], "method": None}}),
+        ["1.2.1.1.1.1.1.1.1.1", "超过 10 级"],
     ),
+    "misspelt_key": (
+        broken(**{"1_1_2": {"evidence_requried": True}}),
+        ["indicators[0].children[0].children[1].evidence_requried: 未知字段", "指标 1.1.2"],
+    ),
+    "unknown_top_key": ({**VALID, "steps_": []}, ["steps_: 未知字段"]),
+    "wrong_type_year": ({**VALID, "year": "二〇二二"}, ["year: 应为整数"]),
+    "unknown_param": (
+        broken(**{"1_1_1": {"params": {**LINEAR, "flor": 50}}}),
+        ["indicators[0].children[0].children[0].params.flor: 未知字段", "指标 1.1.1"],
+    ),
+    "undeclared_input": (
+        {**VALID, "inputs": [i for i in VALID["inputs"] if i["key"] != LINEAR["denominator"]]},
+        ["未在 inputs 中声明", LINEAR["denominator"]],
+    ),
+    "bad_formula": (
+        broken(**{"1_1_1": {"method": "formula", "params": {"score": "points * (1 +"}}}),
+        ["indicators[0].children[0].children[0].params.score: 公式有误", "指标 1.1.1"],
+    ),
+    "declared_total": ({**VALID, "total": 120}, ["100", "120"]),
+    "format_3": ({**VALID, "format": 3}, ["format"]),
     "yaml_syntax": ("key: [unclosed\nindicators: {", ["YAML", "rubric.yaml"]),
     "a_list": ("- 1\n- 2\n", ["顶层应为映射"]),
     "empty_file": ("", ["顶层应为映射"]),
@@ -229,7 +268,7 @@ def test_shipped_rubric_structure(shipped):
         ("部门落实中小企业政策执行情况", 2),
     ]
     assert [len(n.children) for n in management.children] == [7, 2, 2, 3, 7]
-    assert spec.find("2").is_leaf and spec.find("2").method == "duty_targets"
+    assert spec.find("2").is_leaf and spec.find("2").method == "target_rows"
     assert spec.find("3.1.1").method == "bonus_penalty"
 
 
