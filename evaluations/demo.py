@@ -4,6 +4,7 @@ as it is, so a second run changes nothing (not even what a user has edited since
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,11 +27,14 @@ from .models import (
     IndicatorAnswer,
     Region,
     ReportSection,
+    RubricVersion,
 )
 from .services import rubric_load
 from .services.common import refresh_totals
 
+logger = logging.getLogger(__name__)
 DATA = Path(__file__).parent / "demo" / "nansha_2022.yaml"
+PROJECT_DATA = Path(__file__).parent / "demo" / "mof_project_2023.yaml"
 DEMO_PASSWORD = "demo-pass-2022"
 
 
@@ -47,6 +51,7 @@ DEMO_USERS = (
     DemoUser("reviewer", "审核人", "广州市南沙区财政局"),
     DemoUser("admin", "管理员", "全部"),
 )
+PROJECT_USER = DemoUser("filer3", "填报人", "示范县农业农村局（财预〔2020〕10号 项目支出自评）")
 
 SECOND_DEPARTMENT = {
     "code": "nansha-demo-bureau",
@@ -60,35 +65,14 @@ def _dec(value: Any) -> Decimal | None:
 
 
 @transaction.atomic
-def seed_demo() -> list[str]:
-    """Load everything; return lines describing what was created (empty on a second run)."""
+def seed_demo(*, with_project: bool = False) -> list[str]:
+    """Load everything; return lines describing what was created (empty on a second run).
+    `with_project` adds the second rubric's demo (`seed_demo` command, `make run`); the test
+    fixtures load the 2022 case alone."""
     data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
     done: list[str] = []
 
-    rubric_path = loader.VERSIONS_DIR / f"{data['fiscal_year']['rubric']}.yaml"
-    rubric, created = rubric_load(rubric_path)
-    if created:
-        done.append(f"评分体系：{rubric.title}")
-
-    region, created = Region.objects.get_or_create(
-        code=data["region"]["code"], defaults=data["region"]
-    )
-    if created:
-        done.append(f"区域：{region.name}")
-    fy_data = data["fiscal_year"]
-    fiscal_year, created = FiscalYear.objects.get_or_create(
-        region=region,
-        year=fy_data["year"],
-        defaults={"rubric": rubric, "deadline": fy_data["deadline"]},
-    )
-    if created:
-        done.append(f"年度：{fiscal_year}")
-
-    dept, created = Department.objects.get_or_create(
-        code=data["department"]["code"], defaults={**data["department"], "region": region}
-    )
-    if created:
-        done.append(f"部门：{dept.name}")
+    region, fiscal_year, dept = _case_frame(data, done)
     dept2, created = Department.objects.get_or_create(
         code=SECOND_DEPARTMENT["code"], defaults={**SECOND_DEPARTMENT, "region": region}
     )
@@ -113,7 +97,78 @@ def seed_demo() -> list[str]:
     if done:
         for e in Evaluation.objects.filter(fiscal_year=fiscal_year):
             refresh_totals(e.pk)
+    if with_project:
+        done.extend(_project_demo())
     return done
+
+
+def _project_demo() -> list[str]:
+    """A second rubric, loaded only as data: a 项目支出 self-evaluation under the MoF
+    财预〔2020〕10号 layout, in its own region, filed by `filer3`."""
+    data = yaml.safe_load(PROJECT_DATA.read_text(encoding="utf-8"))
+    done: list[str] = []
+    region, fiscal_year, dept = _case_frame(data, done)
+    rubric = fiscal_year.rubric
+    evaluation, created = Evaluation.objects.get_or_create(
+        department=dept,
+        fiscal_year=fiscal_year,
+        defaults={"rubric": fiscal_year.rubric, **data["evaluation"]},
+    )
+    if created:
+        _fill(evaluation, data)
+        refresh_totals(evaluation.pk)
+        done.append(f"自评：{evaluation}（{rubric.title}）")
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=PROJECT_USER.username)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        dept.filers.add(user)
+        done.append(f"用户：{user.username}（{PROJECT_USER.role}，{PROJECT_USER.description}）")
+    reviewer = User.objects.filter(username="reviewer").first()
+    if reviewer is not None and not region.reviewers.filter(pk=reviewer.pk).exists():
+        region.reviewers.add(reviewer)
+    return done
+
+
+def _case_frame(data: dict[str, Any], done: list[str]) -> tuple[Region, FiscalYear, Department]:
+    """The rubric version, region, fiscal year and department a demo case names, created
+    where missing (each creation noted in `done`)."""
+    rubric, created = _rubric(data["fiscal_year"]["rubric"])
+    if created:
+        done.append(f"评分体系：{rubric.title}")
+    region, created = Region.objects.get_or_create(
+        code=data["region"]["code"], defaults=data["region"]
+    )
+    if created:
+        done.append(f"区域：{region.name}")
+    fy_data = data["fiscal_year"]
+    fiscal_year, created = FiscalYear.objects.get_or_create(
+        region=region,
+        year=fy_data["year"],
+        defaults={"rubric": rubric, "deadline": fy_data["deadline"]},
+    )
+    if created:
+        done.append(f"年度：{fiscal_year}")
+    dept, created = Department.objects.get_or_create(
+        code=data["department"]["code"], defaults={**data["department"], "region": region}
+    )
+    if created:
+        done.append(f"部门：{dept.name}")
+    return region, fiscal_year, dept
+
+
+def _rubric(key: str) -> tuple[RubricVersion, bool]:
+    """The shipped rubric version `key`, loaded if new. A database loaded before the shipped
+    file changed keeps its stored version (versions are immutable), with a warning."""
+    try:
+        return rubric_load(loader.VERSIONS_DIR / f"{key}.yaml")
+    except loader.RubricError:
+        existing = RubricVersion.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        logger.warning("评分体系 %s 的文件已更新，数据库中沿用已载入的版本。", key)
+        return existing, False
 
 
 def _fill(evaluation: Evaluation, data: dict[str, Any]) -> None:
@@ -127,7 +182,12 @@ def _fill(evaluation: Evaluation, data: dict[str, Any]) -> None:
         for key, (value, note) in data["figures"].items()
     )
     for t, task_data in enumerate(data["tasks"], start=1):
-        task = DutyTask.objects.create(evaluation=evaluation, position=t, name=task_data["name"])
+        task = DutyTask.objects.create(
+            evaluation=evaluation,
+            position=t,
+            name=task_data["name"],
+            section=task_data.get("section", ""),
+        )
         DutyIndicator.objects.bulk_create(
             DutyIndicator(
                 task=task,
@@ -142,6 +202,13 @@ def _fill(evaluation: Evaluation, data: dict[str, Any]) -> None:
                 achieved=row.get("achieved"),
                 points=_dec(row["points"]),
                 note=row.get("note", ""),
+                target_max=_dec(row.get("target_max")),
+                target_date=row.get("target_date"),
+                actual_date=row.get("actual_date"),
+                core=row.get("core", False),
+                grade=row.get("grade", ""),
+                claimed=_dec(row.get("claimed")),
+                claimed_reason=row.get("reason", ""),
             )
             for i, row in enumerate(task_data["rows"], start=1)
         )
@@ -153,7 +220,7 @@ def _fill(evaluation: Evaluation, data: dict[str, Any]) -> None:
             claimed=_dec(answer.get("claimed")),
             claimed_reason=answer.get("reason", ""),
         )
-        for code, answer in data["answers"].items()
+        for code, answer in data.get("answers", {}).items()
     )
     ReportSection.objects.bulk_create(
         ReportSection(evaluation=evaluation, key=key, text=text)

@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rubric import fmt
-from rubric.inputs import FIGURES
 from rubric.spec import ScoreSheet
 
-from . import sections as section_catalogue
 from .models import Annotation, Evaluation, ReviewedScore
 from .scoring import line_key
 
 DELETED = "所属指标已删除"
-BASIC_SECTIONS = ("overview", "duties", "organization")
 
 
 def anchor_of(key: str) -> str:
@@ -73,7 +70,7 @@ class Note:
 def places(sheet: ScoreSheet) -> dict[str, Place]:
     """Every annotation target shown now, with its place (复核分 keys: see reviewed_target)."""
     out: dict[str, Place] = {}
-    duty = sheet.rubric.leaf_with_method("duty_targets")
+    duty = sheet.rubric.leaf_with_method("target_rows")
     duty_prefix = f"{duty.code}." if duty else None
     for line in sheet.lines:
         if not line.is_leaf:
@@ -88,12 +85,12 @@ def places(sheet: ScoreSheet) -> dict[str, Place]:
             out[f"ind:{line.code}"] = Place(
                 label, "management", "ind-" + anchor_of(line.code), "line-" + anchor_of(line.code)
             )
-    for figure in FIGURES:
+    for figure in sheet.rubric.inputs:
         out[f"fig:{figure.key}"] = Place(
             figure.label, "figures", f"fig-{figure.key}", f"fig-{figure.key}"
         )
-    for section in section_catalogue.SECTIONS:
-        step = "basic" if section.key in BASIC_SECTIONS else "report"
+    for section in sheet.rubric.report.sections:
+        step = section.step
         out[f"sec:{section.key}"] = Place(
             section.title, step, f"sec-{section.key}", f"sec-{section.key}"
         )

@@ -25,7 +25,10 @@ def transition_done(event_id: int) -> None:
         "evaluation__department__region", "evaluation__fiscal_year", "actor"
     ).get(pk=event_id)
     evaluation = event.evaluation
-    title = f"{evaluation.department.name}{evaluation.fiscal_year.year}年度部门整体支出绩效自评"
+    title = (
+        f"{evaluation.department.name}{evaluation.fiscal_year.year}年度"
+        f"{evaluation.rubric.spec.evaluation_name}"
+    )
     User = get_user_model()
     if event.action == "submit":
         recipients = User.objects.filter(review_regions=evaluation.department.region_id)

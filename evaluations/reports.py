@@ -15,12 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from rubric import fmt
+from rubric import fmt, templates
+from rubric.methods import ROW_METHOD
 from rubric.spec import Line, ScoreSheet
 
-from . import sections as catalogue
 from .models import Evaluation
-from .scoring import figures_of, header_rates, score_evaluation
+from .scoring import header_table, score_evaluation
 
 log = logging.getLogger(__name__)
 
@@ -69,76 +69,150 @@ def _score_note(line: Line) -> str:
 
 
 def table_rows(sheet: ScoreSheet) -> list[TableRow]:
-    """One row per leaf line, with the 一级/二级 cells spanning their leaves as in the seed."""
-    lines = list(sheet.lines)
+    """One row per leaf line (and per target row), with the 一级/二级 cells spanning their
+    rows as in the seed. Any depth: below the second level, the names between the second level
+    and the leaf are written into the 三级 cell (“a／b”); a leaf at the first or second level
+    leaves the cells below it empty. Target-row sections (target_rows) give one row per row,
+    headed 年度指标值 / 实际完成指标值."""
     rows: list[TableRow] = []
     for top in sheet.rubric.indicators:
         top_line = sheet.line(top.code)
-        if top.is_leaf and top.method == "duty_targets":
-            group = _duty_rows(sheet, top_line, lines)
+        if top.is_leaf:
+            if top.method == ROW_METHOD:
+                group = _section_rows(sheet, top_line, by_task=True)
+            else:
+                group = [_leaf_row(sheet, top, "", level2=Cell("", None, 1))]
         else:
             group = []
-            for child in top.children or (top,):
+            for child in top.children:
                 child_line = sheet.line(child.code)
-                leaves = [n for n in child.walk() if n.is_leaf] if child.children else [child]
-                for i, leaf in enumerate(leaves):
-                    line = sheet.line(leaf.code)
-                    group.append(
-                        TableRow(
-                            line=line,
-                            label=line.name,
-                            level2=Cell(child_line.name, child_line.points, len(leaves))
-                            if i == 0 and child is not leaf
-                            else None,
-                            definition=leaf.definition,
-                            criteria=leaf.criteria,
-                            remark=leaf.remark,
-                            basis="；".join(x for x in (line.basis, _score_note(line)) if x),
-                        )
-                    )
+                if child.is_leaf and child.method == ROW_METHOD:
+                    sub = _section_rows(sheet, child_line, by_task=False)
+                elif child.is_leaf:
+                    sub = [_leaf_row(sheet, child, child.name, level2=Cell("", None, 1))]
+                else:
+                    sub = []
+                    for leaf, path in _leaves_with_path(child, ()):
+                        if leaf.method == ROW_METHOD:
+                            sub.extend(
+                                _section_rows(
+                                    sheet, sheet.line(leaf.code), by_task=False, path=path
+                                )
+                            )
+                        else:
+                            sub.append(_leaf_row(sheet, leaf, "／".join((*path, leaf.name))))
+                    if sub:
+                        sub[0].level2 = Cell(child_line.name, child_line.points, len(sub))
+                group.extend(sub)
         if group:
             group[0].level1 = Cell(top_line.name, top_line.points, len(group))
         rows.extend(group)
     return rows
 
 
-def _duty_rows(sheet: ScoreSheet, top_line: Line, lines: list[Line]) -> list[TableRow]:
-    prefix = top_line.code + "."
+def _leaves_with_path(node, path: tuple[str, ...]):
+    """The leaves under a second-level node, each with the names between them (exclusive)."""
+    for child in node.children:
+        if child.is_leaf:
+            yield child, path
+        else:
+            yield from _leaves_with_path(child, (*path, child.name))
+
+
+def _leaf_row(sheet: ScoreSheet, leaf, label: str, level2: Cell | None = None) -> TableRow:
+    line = sheet.line(leaf.code)
+    return TableRow(
+        line=line,
+        label=label,
+        level2=level2,
+        definition=leaf.definition,
+        criteria=leaf.criteria,
+        remark=leaf.remark,
+        basis="；".join(x for x in (line.basis, _score_note(line)) if x),
+    )
+
+
+def _section_rows(
+    sheet: ScoreSheet, section: Line, *, by_task: bool, path: tuple[str, ...] = ()
+) -> list[TableRow]:
+    """The rows of a target-rows section. At the first level (`by_task`) a task spans its rows
+    in the 二级 cell, as the seed's 履职效能; deeper, the task's name leads the 三级 cell."""
+    prefix = section.code + "."
+    below = [ln for ln in sheet.lines if ln.code.startswith(prefix)]
     out: list[TableRow] = []
-    tasks = [ln for ln in lines if ln.code.startswith(prefix) and ln.code.count(".") == 1]
-    for task in tasks:
-        task_rows = [ln for ln in lines if ln.code.startswith(task.code + ".")]
-        for i, line in enumerate(task_rows):
-            row = line.row
-            out.append(
-                TableRow(
-                    line=line,
-                    label=f"指标{i + 1}",
-                    level2=Cell(task.name, task.points, len(task_rows)) if i == 0 else None,
-                    definition=(row.target_text if row else "") or "",
-                    criteria=(row.actual_text if row else "") or "",
-                    remark="",
-                    basis="；".join(x for x in (line.basis, _score_note(line)) if x),
-                    duty=True,
-                )
-            )
+    task: Line | None = None
+    first_of_task: TableRow | None = None
+    count = 0
+    for line in below:
+        if line.row is None:  # a task's subtotal line
+            task, first_of_task, count = line, None, 0
+            continue
+        count += 1
+        row = line.row
+        if by_task:
+            # the seed writes the row's name into its 年度指标值 text and numbers the 三级 cell
+            label = f"指标{count}" if (row.target_text or "").startswith(line.name) else line.name
+        else:
+            label = "／".join(x for x in (*path, task.name if task else "", line.name) if x)
+        item = TableRow(
+            line=line,
+            label=label,
+            definition=row.target_text or "",
+            criteria=row.actual_text or "",
+            remark="核心指标" if row.core else "",
+            basis="；".join(x for x in (line.basis, _score_note(line)) if x),
+            duty=True,
+        )
+        if by_task and task is not None:  # the task spans its rows
+            if first_of_task is None:
+                first_of_task, item.level2 = item, Cell(task.name, task.points, 1)
+            else:
+                first_of_task.level2.rowspan += 1
+        elif by_task:  # rows without tasks (layout: rows): one empty 二级 cell spans them
+            if not out:
+                item.level2 = Cell("", None, 1)
+            else:
+                out[0].level2.rowspan += 1
+        out.append(item)
     if not out:
+        name = section.indicator.params.get("row_label") if section.indicator else ""
         out.append(
             TableRow(
-                line=top_line, label=top_line.name, definition="（未填写履职效能任务）", duty=True
+                line=section,
+                label="" if by_task else section.name,
+                level2=Cell("", None, 1) if by_task else None,
+                definition=f"（未填写{name or section.name}）",
+                duty=True,
             )
         )
     return out
 
 
 def table_segments(rows: list[TableRow]) -> list[dict[str, Any]]:
-    """The table in runs of rows that share a header: the 履职效能 rows are headed
-    年度指标值 / 实际完成指标值, the others 指标解释 / 评分标准; each run is its own table so
-    that the header repeated on a new page is the right one."""
+    """The table in runs of rows that share a header: target rows are headed 年度指标值 /
+    实际完成指标值, the others 指标解释 / 评分标准; each run is its own table so that the header
+    repeated on a new page is the right one. A 一级/二级 cell spanning rows of two runs is
+    repeated at the top of the second run with the rows left."""
     segments: list[dict[str, Any]] = []
+    open_cells: dict[str, tuple[Cell, int]] = {}  # level -> (cell, rows left after this one)
     for row in rows:
+        for level in ("level1", "level2"):
+            cell = getattr(row, level)
+            if cell is not None:
+                open_cells[level] = (cell, cell.rowspan)
         if not segments or segments[-1]["duty"] != row.duty:
             segments.append({"duty": row.duty, "rows": []})
+            if segments[-1] is not segments[0]:
+                for level in ("level1", "level2"):
+                    cell, left = open_cells.get(level, (None, 0))
+                    if cell is not None and getattr(row, level) is None and left > 0:
+                        cell.rowspan -= left  # the part in the runs before
+                        setattr(row, level, Cell(cell.text, cell.points, left))
+                        open_cells[level] = (getattr(row, level), left)
+        for level in ("level1", "level2"):
+            cell, left = open_cells.get(level, (None, 0))
+            if cell is not None:
+                open_cells[level] = (cell, left - 1)
         segments[-1]["rows"].append(row)
     return segments
 
@@ -168,64 +242,19 @@ class ReportData:
 def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
     """Everything the PDF templates show, computed here once."""
     sheet = score_evaluation(evaluation)
-    figures = figures_of(evaluation)
-    header = header_rates(figures, sheet.rubric.rounding)
-    rates = {c.final_key: c.rate for c in header}
+    header = header_table(sheet)
     texts = {s.key: s.text for s in evaluation.sections.all()}
     d = evaluation.department
     year = evaluation.fiscal_year.year
-    f = figures
     unit = d.short_name or d.name
-    r = sheet.rubric.rounding
-
-    def rate_of(num: str, den: str) -> Decimal | None:
-        if f.get(num) is None or not f.get(den):
-            return None
-        return r.percent(f[num], f[den])
-
-    e = evaluation  # the year's own staffing numbers
-    staff = (
-        f"截至{year}年12月31日，本单位财政核定编制{e.staff_total}人"
-        f"（行政（参公）编制{e.staff_administrative}人、公益一类编制{e.staff_public_1}人、"
-        f"公益二类编制{e.staff_public_2}人），实有在职人员{e.staff_actual}人；其他人员{e.staff_other}人。"
-    )
-    generated = {
-        "organization": f"本单位设内设机构{e.internal_units}个，下属单位{e.subordinate_units}个。{staff}",
-        "finance": (
-            f"{year}年年初预算批复金额为{_a(f.get('initial_budget'))}万元，全年预算为"
-            f"{_a(f.get('adjusted_budget_total'))}万元；{year}年决算收入金额为"
-            f"{_a(f.get('revenue_final_total'))}万元，其中，其他收入为{_a(f.get('revenue_final_other'))}万元。"
-        ),
-        "expenditure": (
-            f"{year}年支出决算总额为{_a(f.get('expenditure_final_total'))}万元，部门整体预算完成率"
-            f"{_r(rates.get('expenditure_final_total'))}。其中基本支出{_a(f.get('expenditure_final_basic'))}万元"
-            f"（人员经费{_a(f.get('expenditure_final_personnel'))}万元、公用经费"
-            f"{_a(f.get('expenditure_final_operating'))}万元），基本支出预算完成率"
-            f"{_r(rates.get('expenditure_final_basic'))}；项目支出{_a(f.get('expenditure_final_project'))}万元，"
-            f"项目支出预算完成率{_r(rates.get('expenditure_final_project'))}。"
-        ),
-        "score": (
-            f"根据{year}年部门整体支出绩效自评情况，经过组织自评，{unit}{year}年部门整体绩效自评得分为"
-            f"{fmt.amount(sheet.totals.final)}分，等级为“{sheet.grade}”。"
-        ),
-        "procurement": (
-            f"{year}年度政府采购计划金额{_a(f.get('procurement_planned'))}万元，实际采购金额"
-            f"{_a(f.get('procurement_actual'))}万元，政府采购执行率"
-            f"{_r(rate_of('procurement_actual', 'procurement_planned'))}。"
-        ),
-        "assets": (
-            f"{year}年末资产总额为{_a(f.get('assets_total'))}万元，其中固定资产原值"
-            f"{_a(f.get('fixed_assets_original'))}万元、净值{_a(f.get('fixed_assets_net'))}万元，"
-            f"在用固定资产{_a(f.get('fixed_assets_in_use'))}万元，固定资产利用率"
-            f"{_r(rate_of('fixed_assets_in_use', 'fixed_assets_original'))}。"
-        ),
-    }
-    chapters = _chapters(texts, generated)
+    values = template_values(evaluation, sheet)
+    chapters = _chapters(sheet.rubric.report, texts, values)
     return {
         "evaluation": evaluation,
         "department": d,
         "year": year,
-        "title": f"{d.name}{year}年部门整体支出绩效自评报告",
+        "title": templates.fill(sheet.rubric.report.title, values),
+        "table_title": f"{sheet.rubric.evaluation_name}表",
         "sheet": sheet,
         "header": header,
         "segments": table_segments(table_rows(sheet)),
@@ -236,42 +265,57 @@ def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
     }
 
 
-# Generated sentences placed after (or before) the filer's text of a section.
-_AFTER = {
-    "organization": "organization",
-    "analysis_procurement": "procurement",
-    "analysis_assets": "assets",
-}
-_BEFORE = {"conclusion": "score"}
+def template_values(evaluation: Evaluation, sheet: ScoreSheet) -> dict[str, str]:
+    """What the rubric's report templates may name: every input (as the engine holds it,
+    derived rates included) and the context names of rubric.templates.CONTEXT."""
+    e, d = evaluation, evaluation.department
+    declared = sheet.rubric.inputs_by_key
+    values = {k: templates.shown(declared.get(k), v) for k, v in sheet.values.items()}
+    values.update(
+        department=d.name,
+        unit=d.short_name or d.name,
+        year=str(e.fiscal_year.year),
+        evaluation_name=sheet.rubric.evaluation_name,
+        total=fmt.amount(sheet.totals.final),
+        claimed_total=fmt.amount(sheet.totals.claimed),
+        computed_total=fmt.amount(sheet.totals.computed),
+        grade=sheet.grade,
+        internal_units=str(e.internal_units),
+        subordinate_units=str(e.subordinate_units),
+        staff_total=str(e.staff_total),
+        staff_administrative=str(e.staff_administrative),
+        staff_public_1=str(e.staff_public_1),
+        staff_public_2=str(e.staff_public_2),
+        staff_actual=str(e.staff_actual),
+        staff_other=str(e.staff_other),
+        overall_goal=e.overall_goal,
+        goal_completion=e.goal_completion,
+    )
+    return values
 
 
-def _chapters(texts: dict[str, str], generated: dict[str, str]) -> list[dict[str, Any]]:
-    """The report's chapters → headings → paragraphs, in the seed report's order."""
+def _chapters(report, texts: dict[str, str], values: dict[str, str]) -> list[dict[str, Any]]:
+    """The report's chapters → headings → paragraphs, as the rubric's `report` says: each
+    section's generated paragraphs (templates) around the department's text."""
     chapters: list[dict[str, Any]] = []
-    for section in catalogue.SECTIONS:
+    for section in report.sections:
         if not chapters or chapters[-1]["title"] != section.chapter:
             chapters.append({"title": section.chapter, "blocks": []})
-        blocks = chapters[-1]["blocks"]
-        heading = section.heading
-        sub = ""
-        if section.key.startswith("analysis_"):
-            sub = section.title.split("：")[0]
         paragraphs = _paragraphs(texts.get(section.key, ""))
-        if section.key in _BEFORE:
-            paragraphs.insert(0, generated[_BEFORE[section.key]])
-        if section.key in _AFTER:
-            paragraphs.append(generated[_AFTER[section.key]])
-        if section.key == "finance_summary":
-            paragraphs += [generated["finance"], generated["expenditure"]]
-        if section.key == "analysis_performance_goals":
-            paragraphs.insert(0, "①绩效目标设置情况")
-        if section.key == "analysis_performance_monitoring":
-            paragraphs.insert(0, "②绩效监督管理运行情况")
-            sub = ""
-        if section.key == "duties" and paragraphs:
-            paragraphs.insert(0, "其主要职责是：")
-        blocks.append(
-            {"heading": heading, "sub": sub, "paragraphs": paragraphs, "key": section.key}
+        if paragraphs and section.lead:
+            paragraphs.insert(0, section.lead)
+        paragraphs = [
+            *(templates.fill(t, values) for t in section.before),
+            *paragraphs,
+            *(templates.fill(t, values) for t in section.after),
+        ]
+        chapters[-1]["blocks"].append(
+            {
+                "heading": section.heading,
+                "sub": section.sub,
+                "paragraphs": paragraphs,
+                "key": section.key,
+            }
         )
     # Show each heading once, at its first block.
     for chapter in chapters:
@@ -285,19 +329,20 @@ def _chapters(texts: dict[str, str], generated: dict[str, str]) -> list[dict[str
                 block["sub"] = ""
             else:
                 seen_sub.add(block["sub"])
-    chapters.append(
-        {
-            "title": "五、附件",
-            "blocks": [
-                {
-                    "heading": "",
-                    "sub": "",
-                    "paragraphs": ["部门整体支出绩效自评表。"],
-                    "key": "annex",
-                }
-            ],
-        }
-    )
+    if report.annex:
+        chapters.append(
+            {
+                "title": report.annex_title,
+                "blocks": [
+                    {
+                        "heading": "",
+                        "sub": "",
+                        "paragraphs": [templates.fill(report.annex, values)],
+                        "key": "annex",
+                    }
+                ],
+            }
+        )
     return chapters
 
 

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import datetime
 from decimal import Decimal
 
-from rubric import engine
-from rubric.rounding import Rounding
+from rubric import engine, fmt
 from rubric.spec import Answer, Event, ScoreSheet, ScoringInput, TargetRow, Task
 
 from .models import Evaluation
 
 
-def figures_of(evaluation: Evaluation) -> dict[str, Decimal | None]:
-    return {f.key: f.value for f in evaluation.figures.all()}
+def figures_of(evaluation: Evaluation) -> dict[str, object]:
+    """The evaluation's inputs by key: a Decimal for a number; for a text, date or yes/no input
+    of its rubric, the text, the date or True/False (None where not filled in)."""
+    declared = evaluation.rubric.spec.inputs_by_key
+    return {f.key: stored_value(declared.get(f.key), f) for f in evaluation.figures.all()}
+
+
+def stored_value(spec, figure) -> object:
+    kind = spec.type if spec is not None else "number"
+    if kind == "number":
+        return figure.value
+    text = (figure.text or "").strip()
+    if not text:
+        return None
+    if kind == "bool":
+        return text == "yes"
+    if kind == "date":
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            return None
+    return text
 
 
 ROW_PREFIX, TASK_PREFIX = "row:", "task:"
@@ -65,6 +83,12 @@ def scoring_input(evaluation: Evaluation) -> ScoringInput:
             actual_value=row.actual_value,
             actual_text=row.actual_text,
             achieved=row.achieved,
+            target_max=row.target_max,
+            target_date=row.target_date,
+            actual_date=row.actual_date,
+            initial_target_text=row.initial_target_text,
+            core=row.core,
+            grade=row.grade,
             claimed=row.claimed,
             reason=row.claimed_reason,
             reviewed=rv.score if rv else None,
@@ -72,7 +96,12 @@ def scoring_input(evaluation: Evaluation) -> ScoringInput:
         )
 
     tasks = tuple(
-        Task(key=task.key, name=task.name, rows=tuple(row_input(row) for row in task.rows.all()))
+        Task(
+            key=task.key,
+            name=task.name,
+            rows=tuple(row_input(row) for row in task.rows.all()),
+            section=task.section,
+        )
         for task in evaluation.tasks.all()
     )
     events = tuple(
@@ -132,41 +161,67 @@ def sheet_as_dict(evaluation: Evaluation, sheet: ScoreSheet) -> dict:
             "reviewed": _s(sheet.totals.reviewed),
             "final": _s(sheet.totals.final),
         },
+        # where the computed total counts claimed scores: rules lacking an input, judgements
+        "coverage": {
+            "missing_count": sheet.totals.missing_count,
+            "missing_points": _s(sheet.totals.missing_points),
+            "judgement_count": sheet.totals.judgement_count,
+            "judgement_points": _s(sheet.totals.judgement_points),
+            "text": sheet.totals.coverage_text,
+        },
         "grade": sheet.grade,
     }
 
 
 # ---------------------------------------------------------------------------- the 自评表 header
 
-HEADER_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("按资金来源", "财政拨款", "adjusted_budget_appropriation", "expenditure_final_appropriation"),
-    ("按资金来源", "其他资金", "adjusted_budget_other", "expenditure_final_other"),
-    ("按资金结构", "基本支出", "adjusted_budget_basic", "expenditure_final_basic"),
-    ("按资金结构", "项目支出", "adjusted_budget_project", "expenditure_final_project"),
-    ("按预算级次", "本级支出", "adjusted_budget_local", "expenditure_final_local"),
-    ("按预算级次", "转移支付", "adjusted_budget_transfer", "expenditure_final_transfer"),
-    ("合计", "合计", "adjusted_budget_total", "expenditure_final_total"),
-)
+
+def header_table(sheet: ScoreSheet) -> dict | None:
+    """The rubric's header table (rubric.header) with the engine's values formatted for the
+    page and the PDF: each cell has an id (r<row>c<column>) for the live preview. None where
+    the rubric declares no header table."""
+    table = sheet.rubric.header
+    if table is None:
+        return None
+    places = sheet.rubric.rounding.rate_places
+    rows = []
+    for i, (row, values) in enumerate(zip(table.rows, sheet.header, strict=True)):
+        cells = []
+        for j, (column, value) in enumerate(zip(table.columns, values, strict=True)):
+            unit = column.unit or row.unit
+            if value is None:
+                text = "—"
+            elif unit == "%":
+                text = fmt.rate(value, places)
+            else:
+                text = f"{value:.2f}"
+            cells.append((f"r{i}c{j}", text))
+        rows.append({"label": row.label, "highlight": row.highlight, "cells": cells})
+    groups = table.column_groups()
+    grouped = any(g for g, _ in groups)
+    # the heading rows: a group spans its columns; an ungrouped column spans both rows
+    top, sub, i = [], [], 0
+    for group, count in groups:
+        if group:
+            top.append({"text": group, "colspan": count, "rowspan": 1})
+            sub.extend(c.label for c in table.columns[i : i + count])
+        else:
+            top.append(
+                {"text": table.columns[i].label, "colspan": 1, "rowspan": 2 if grouped else 1}
+            )
+        i += count
+    return {
+        "heading": top,
+        "subheading": sub,
+        "title": table.title,
+        "note": table.note,
+        "columns": table.columns,
+        "grouped": grouped,
+        "rows": rows,
+    }
 
 
-@dataclass(frozen=True)
-class HeaderColumn:
-    group: str
-    label: str
-    budget_key: str
-    final_key: str
-    budget: Decimal | None
-    final: Decimal | None
-    rate: Decimal | None  # 完成率 = 决算 ÷ 全年预算, percent
-
-
-def header_rates(figures: Mapping[str, Decimal | None], rounding: Rounding) -> list[HeaderColumn]:
-    """年度部门整体支出规模 by source, structure and level, with each column's 完成率."""
-    columns = []
-    for group, label, budget_key, final_key in HEADER_COLUMNS:
-        budget, final = figures.get(budget_key), figures.get(final_key)
-        rate = None
-        if budget and final is not None:
-            rate = rounding.percent(final, budget)
-        columns.append(HeaderColumn(group, label, budget_key, final_key, budget, final, rate))
-    return columns
+def header_cells(sheet: ScoreSheet) -> dict[str, str]:
+    """Every header cell's text by id, for the live preview."""
+    table = header_table(sheet)
+    return {cid: text for row in table["rows"] for cid, text in row["cells"]} if table else {}

@@ -11,9 +11,6 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
-from rubric.inputs import BY_KEY as FIGURES
-
-from . import sections as catalogue
 from .models import DutyIndicator, DutyTask, Evaluation
 
 Flat = dict[str, tuple[str, str]]
@@ -59,9 +56,12 @@ def flatten(evaluation: Evaluation) -> Flat:
     flat: Flat = {}
     for name, label in DEPARTMENT_LABELS.items():
         flat[f"dept.{name}"] = (f"基本情况·{label}", _text(getattr(evaluation, name)))
+    declared = evaluation.rubric.spec.inputs_by_key
     for figure in evaluation.figures.all():
-        label = FIGURES[figure.key].label if figure.key in FIGURES else figure.key
-        flat[f"fig.{figure.key}"] = (f"收支数据·{label}", _text(figure.value))
+        spec = declared.get(figure.key)
+        label = spec.label if spec else figure.key
+        value = figure.value if figure.value is not None else (figure.text or None)
+        flat[f"fig.{figure.key}"] = (f"收支数据·{label}", _text(value))
     for answer in evaluation.answers.all():
         base = f"ans.{answer.code}"
         for item, option in sorted((answer.choices or {}).items()):
@@ -86,10 +86,9 @@ def flatten(evaluation: Evaluation) -> Flat:
                 value = getattr(row, name)
                 text = OPERATORS.get(value, value) if name == "operator" else _text(value)
                 flat[f"duty.{row.key}.{name}"] = (f"履职效能·任务{t}指标{i}·{label}", text)
+    titles = {s.key: s.title for s in evaluation.rubric.spec.report.sections}
     for section in evaluation.sections.all():
-        title = (
-            catalogue.BY_KEY[section.key].title if section.key in catalogue.BY_KEY else section.key
-        )
+        title = titles.get(section.key, section.key)
         flat[f"sec.{section.key}"] = (f"报告正文·{title}", section.text)
     return {k: v for k, v in flat.items() if v[1] != "" or k.startswith("dept.")}
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rubric import fmt
-from rubric.inputs import BY_KEY as FIGURES_BY_KEY
-from rubric.inputs import FIGURES, Source
+from rubric.inputs import Source
 from rubric.spec import Line, ScoreSheet
 
-from . import sections as section_catalogue
-from .checks import Finding, check_figures
+from . import report_numbers
+from .checks import Finding, check_evaluation
 from .feedback import DELETED, anchor_of, orphaned_reviewed
 from .models import Evaluation
 from .scoring import figures_of, line_key, score_evaluation
@@ -24,20 +23,16 @@ class Step:
     key: str
     title: str
     number: int
+    help: str = ""
 
 
-STEPS: tuple[Step, ...] = (
-    Step("basic", "基本情况", 1),
-    Step("figures", "收支数据", 2),
-    Step("management", "评分指标", 3),
-    Step("duty", "履职效能", 4),
-    Step("report", "报告正文", 5),
-    Step("review", "核对与提交", 6),
-)
-STEP_KEYS = [s.key for s in STEPS]
+ALL_STEP_KEYS = ("basic", "figures", "management", "duty", "report", "review")
 
-BASIC_SECTIONS = ("overview", "duties", "organization")
-FIGURE_KEYS = frozenset(f.key for f in FIGURES)
+
+def steps_for(rubric) -> tuple[Step, ...]:
+    """The filing steps of an evaluation under this rubric, numbered (rubric `steps`)."""
+    return tuple(Step(s.key, s.title, i, s.help) for i, s in enumerate(rubric.steps, start=1))
+
 
 # Warning codes that block submission; every other engine warning is shown but does not block.
 BLOCKING_CODES = frozenset(
@@ -72,12 +67,28 @@ def indicator_anchor(code: str) -> str:
 @dataclass
 class Review:
     sheet: ScoreSheet
-    findings: list[Finding]
+    findings: list[Finding]  # the rubric's checks over the inputs (rubric/checks.py)
+    # numbers typed in the report text that disagree with the figures (report_numbers.py)
+    report_numbers: list[report_numbers.NumberFinding] = field(default_factory=list)
     blocking: list[Problem] = field(default_factory=list)  # the filer's: block submission
     warnings: list[Problem] = field(default_factory=list)
     # The reviewer's: a 复核分 that no longer fits its row, or one on a deleted row. They need
     # a new decision before approval; they never block the filer.
     reviewer: list[Problem] = field(default_factory=list)
+
+    @property
+    def numbers_by_section(self) -> dict[str, list[report_numbers.NumberFinding]]:
+        out: dict[str, list[report_numbers.NumberFinding]] = {}
+        for found in self.report_numbers:
+            out.setdefault(found.section, []).append(found)
+        return out
+
+    @property
+    def findings_by_field(self) -> dict[str, list[Finding]]:
+        out: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            out.setdefault(finding.field, []).append(finding)
+        return out
 
     def count_for(self, step: str) -> int:
         return sum(1 for p in self.blocking if p.step == step)
@@ -85,7 +96,8 @@ class Review:
     def step_states(self) -> list[tuple[Step, int]]:
         """Each step with its number of blocking problems (0 = complete)."""
         return [
-            (s, self.count_for(s.key) if s.key != "review" else len(self.blocking)) for s in STEPS
+            (s, self.count_for(s.key) if s.key != "review" else len(self.blocking))
+            for s in steps_for(self.sheet.rubric)
         ]
 
 
@@ -94,18 +106,25 @@ def review(evaluation: Evaluation) -> Review:
     (selectors.evaluations_for_scoring / evaluation_for_user)."""
     sheet = score_evaluation(evaluation)
     figures = figures_of(evaluation)
-    result = Review(sheet=sheet, findings=check_figures(figures))
-    _figures(result, figures)
+    result = Review(
+        sheet=sheet,
+        findings=check_evaluation(evaluation, sheet),
+        report_numbers=report_numbers.check_evaluation(evaluation, sheet),
+    )
+    _figures(result, figures, sheet.rubric)
     _sections(result, evaluation)
     if not evaluation.overall_goal.strip():
         result.blocking.append(Problem("duty", "duty-goal", "未填写年度整体绩效目标"))
     duty_code = _duty_code(sheet)
     for line in sheet.lines:
-        _line(result, line, duty_code)
+        _line(result, line, duty_code, sheet.rubric.inputs_by_key)
     _evidence(result, evaluation, sheet)
     _deleted_reviewed(result, evaluation, sheet)
     for finding in result.findings:
-        result.warnings.append(Problem("figures", f"fig-{finding.field}", finding.message))
+        problem = Problem("figures", f"fig-{finding.field}", finding.message)
+        (result.blocking if finding.blocking else result.warnings).append(problem)
+    for found in result.report_numbers:  # numbers in the report text: warnings only
+        result.warnings.append(Problem(found.step, f"sec-{found.section}", found.message))
     return result
 
 
@@ -124,11 +143,11 @@ def _evidence(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None
             )
 
 
-def _figures(result: Review, figures) -> None:
-    for fig in FIGURES:
-        if figures.get(fig.key) is not None:
+def _figures(result: Review, figures, rubric) -> None:
+    for fig in rubric.inputs:
+        if figures.get(fig.key) is not None or fig.derived or fig.key not in rubric.used_inputs:
             continue
-        if fig.source is Source.FINANCE_BUREAU:
+        if fig.source == Source.FINANCE_BUREAU:
             result.warnings.append(
                 Problem("figures", f"fig-{fig.key}", f"待财政局填报：{fig.label}")
             )
@@ -138,20 +157,20 @@ def _figures(result: Review, figures) -> None:
 
 def _sections(result: Review, evaluation: Evaluation) -> None:
     texts = {s.key: s.text for s in evaluation.sections.all()}
-    for section in section_catalogue.SECTIONS:
+    for section in evaluation.rubric.spec.report.sections:
         if section.required and not texts.get(section.key, "").strip():
-            step = "basic" if section.key in BASIC_SECTIONS else "report"
+            step = section.step
             result.blocking.append(
                 Problem(step, f"sec-{section.key}", f"未填写报告正文：{section.title}")
             )
 
 
 def _duty_code(sheet: ScoreSheet) -> str | None:
-    leaf = sheet.rubric.leaf_with_method("duty_targets")
+    leaf = sheet.rubric.leaf_with_method("target_rows")
     return leaf.code if leaf else None
 
 
-def _line(result: Review, line: Line, duty_code: str | None) -> None:
+def _line(result: Review, line: Line, duty_code: str | None, declared: dict) -> None:
     in_duty = duty_code is not None and (
         line.code == duty_code or line.code.startswith(duty_code + ".")
     )
@@ -159,10 +178,10 @@ def _line(result: Review, line: Line, duty_code: str | None) -> None:
     anchor = "duty-" + line.code.replace(".", "-") if in_duty else indicator_anchor(line.code)
     label = f"{line.code} {line.name}"
     for w in line.warnings:
-        about_figure = w.field in FIGURE_KEYS
+        figure = declared.get(w.field)
+        about_figure = figure is not None
         if about_figure and w.code == "input_missing":
-            figure = FIGURES_BY_KEY[w.field]
-            if figure.source is Source.DEPARTMENT and not figure.required:
+            if figure.source == Source.DEPARTMENT and not figure.required:
                 result.warnings.append(
                     Problem("figures", f"fig-{w.field}", f"{label}：{w.message}")
                 )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import evidence, filing, public, review
+from .views import transfer as data_transfer
 
 app_name = "filing"
 
@@ -41,6 +42,7 @@ urlpatterns = [
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),
     path("evaluations/<int:pk>/history/", review.history, name="history"),
     path("evaluations/<int:pk>/pdf/", public.draft_pdf, name="draft_pdf"),
+    path("evaluations/<int:pk>/data.xlsx", data_transfer.data_template, name="data_template"),
     path("evaluations/<int:pk>/evidence/", evidence.upload, name="evidence_upload"),
     path(
         "evaluations/<int:pk>/evidence/<int:evidence_id>/",

@@ -82,3 +82,61 @@ class TextField(forms.CharField):
     def to_python(self, value):
         text = super().to_python(value)
         return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class InputField(_ParsedField):
+    """A number input the rubric declares (rubric.spec.InputSpec): its unit, decimals and
+    allowed range come from the rubric file, so a rate above 100% is accepted where the rubric
+    allows it and a count refuses decimals."""
+
+    def __init__(self, *args, spec, **kwargs):
+        self.spec = spec
+        super().__init__(*args, **kwargs)
+        self.fixed_places = spec.unit in ("万元", "元", "%")
+        self.widget.attrs.setdefault("placeholder", spec.unit)
+
+    def parse(self, text):
+        spec = self.spec
+        example = "97.5%" if spec.is_rate else ("1954.07" if spec.decimals else "12")
+        suffixes = {"万元": ("万元", "万"), "%": ("%",)}.get(spec.unit, (spec.unit,))
+        return parsing.parse_decimal(
+            text,
+            places=spec.decimals,
+            suffixes=suffixes,
+            minimum=spec.minimum,
+            maximum=spec.maximum,
+            what={"万元": "金额（万元）", "%": "百分比"}.get(
+                spec.unit, f"{spec.label}（{spec.unit}）"
+            ),
+            example=example,
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal) and self.fixed_places:
+            return f"{value:.{self.spec.decimals}f}"
+        return super().prepare_value(value)
+
+
+def input_field(spec) -> forms.Field:
+    """The form field for one declared input: a parsed number, a text, a date or 是/否."""
+    help_text = "；".join(
+        x for x in (spec.help, f"数据来源：{spec.data_source}" if spec.data_source else "") if x
+    )
+    if spec.type == "number":
+        return InputField(label=spec.label, help_text=help_text, spec=spec)
+    if spec.type == "date":
+        return forms.DateField(
+            label=spec.label,
+            help_text=help_text,
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            error_messages={"invalid": "请输入有效的日期，例如 2022-09-30"},
+        )
+    if spec.type == "bool":
+        return forms.TypedChoiceField(
+            label=spec.label,
+            help_text=help_text,
+            required=False,
+            choices=[("", "未填写"), ("yes", "是"), ("no", "否")],
+        )
+    return TextField(label=spec.label, help_text=help_text, required=False, max_length=500)

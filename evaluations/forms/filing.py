@@ -11,14 +11,13 @@ from django.db import models
 from django.forms import formset_factory
 
 from rubric import fmt
-from rubric.inputs import FIGURES, Kind, Source
+from rubric.inputs import Source
 from rubric.spec import Indicator
 
-from .. import sections as catalogue
 from ..models import DutyIndicator, Evaluation
+from ..scoring import figures_of
 from ..services import DEPARTMENT_FIELDS, AnswerInput, RowInput, TaskInput
-from ..submission import BASIC_SECTIONS
-from .fields import AmountField, NumberField, PercentField, ScoreField, TextField
+from .fields import NumberField, ScoreField, TextField, input_field
 
 
 def _textarea(rows: int = 6, **attrs) -> forms.Textarea:
@@ -28,9 +27,20 @@ def _textarea(rows: int = 6, **attrs) -> forms.Textarea:
 # ---------------------------------------------------------------------------- 基本情况
 
 
+def basic_sections(rubric) -> list:
+    """The report texts the rubric asks for on the 基本情况 step."""
+    return [s for s in rubric.report.sections if s.step == "basic"]
+
+
+def report_sections(rubric) -> list:
+    """… and on the 报告正文 step."""
+    return [s for s in rubric.report.sections if s.step == "report"]
+
+
 class BasicForm(forms.Form):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, rubric, **kwargs):
         super().__init__(*args, **kwargs)
+        self.sections = basic_sections(rubric)
         for name in DEPARTMENT_FIELDS:
             model_field = Evaluation._meta.get_field(name)
             limit = 32767 if isinstance(model_field, models.PositiveSmallIntegerField) else 10**7
@@ -46,9 +56,8 @@ class BasicForm(forms.Form):
                 },
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
-        for key in BASIC_SECTIONS:
-            section = catalogue.BY_KEY[key]
-            self.fields[f"sec_{key}"] = TextField(
+        for section in self.sections:
+            self.fields[f"sec_{section.key}"] = TextField(
                 label=section.title, required=False, help_text=section.help, widget=_textarea(8)
             )
 
@@ -56,33 +65,52 @@ class BasicForm(forms.Form):
     def initial_for(evaluation) -> dict:
         texts = {s.key: s.text for s in evaluation.sections.all()}
         initial = {name: getattr(evaluation, name) for name in DEPARTMENT_FIELDS}
-        initial.update({f"sec_{key}": texts.get(key, "") for key in BASIC_SECTIONS})
+        initial.update(
+            {f"sec_{s.key}": texts.get(s.key, "") for s in basic_sections(evaluation.rubric.spec)}
+        )
         return initial
 
     def department_values(self) -> dict[str, int]:
         return {name: self.cleaned_data[name] or 0 for name in DEPARTMENT_FIELDS}
 
     def section_texts(self) -> dict[str, str]:
-        return {key: self.cleaned_data[f"sec_{key}"] for key in BASIC_SECTIONS}
+        return {s.key: self.cleaned_data[f"sec_{s.key}"] for s in self.sections}
+
+    def section_fields(self) -> list:
+        """(section, bound field) for the template, in the rubric's order."""
+        return [(s, self[f"sec_{s.key}"]) for s in self.sections]
+
+    @property
+    def sections_title(self) -> str:
+        """The card's title: the first section's heading without its number, e.g. 部门概况."""
+        import re
+
+        heading = self.sections[0].heading if self.sections else ""
+        return re.sub(r"^[（(][一二三四五六七八九十\d]+[)）]", "", heading) or "概况"
 
 
 # ---------------------------------------------------------------------------- 收支数据
 
-DEPARTMENT_FIGURES = [f for f in FIGURES if f.source is Source.DEPARTMENT]
+
+def department_inputs(rubric) -> list:
+    """The inputs of the rubric the department enters (not the finance bureau's, not derived),
+    and only those something uses (rubric.used_inputs)."""
+    used = rubric.used_inputs
+    return [i for i in rubric.inputs if i.source == Source.DEPARTMENT and i.key in used]
 
 
 class FiguresForm(forms.Form):
-    """One field per department-supplied figure of the input catalogue."""
+    """One field per input of the evaluation's rubric that the department supplies."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, rubric, **kwargs):
         super().__init__(*args, **kwargs)
-        for fig in DEPARTMENT_FIGURES:
-            field_class = PercentField if fig.kind is Kind.RATE else AmountField
-            self.fields[fig.key] = field_class(label=fig.label, help_text=fig.help)
+        self.rubric = rubric
+        for spec in department_inputs(rubric):
+            self.fields[spec.key] = input_field(spec)
 
     @staticmethod
     def initial_for(evaluation) -> dict:
-        return {f.key: f.value for f in evaluation.figures.all()}
+        return figures_of(evaluation)
 
 
 # ---------------------------------------------------------------------------- 评分指标
@@ -170,6 +198,18 @@ class TaskForm(forms.Form):
     name = forms.CharField(
         label="任务", max_length=300, error_messages={"required": "请填写任务名称"}
     )
+    section = forms.ChoiceField(label="所属指标", required=False, choices=[("", "—")])
+
+    def __init__(self, *args, sections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # the rubric's target-rows leaves (e.g. 产出指标, 效益指标); hidden where there is one
+        self.fields["section"].choices = [
+            (leaf.code, f"{leaf.code} {leaf.name}") for leaf in sections
+        ] or [("", "—")]
+        if len(sections) <= 1:
+            self.fields["section"].widget = forms.HiddenInput()
+        elif not self.initial.get("section"):
+            self.initial["section"] = sections[0].code
 
 
 ACHIEVED_CHOICES = [("", "按数值判断"), ("yes", "已完成"), ("no", "未完成")]
@@ -191,16 +231,46 @@ class RowForm(forms.Form):
     claimed = ScoreField(label="自评分", help_text="留空则取计算得分")
     claimed_reason = forms.CharField(label="自评分说明", required=False)
     note = forms.CharField(label="备注", required=False)
+    initial_target_text = forms.CharField(
+        label="年初指标值", max_length=500, required=False, help_text="年中调整过指标值时填写"
+    )
+    target_max = NumberField(label="上限", help_text="“介于”时的上限")
+    target_date = forms.DateField(
+        label="目标日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请输入有效的日期，例如 2022-09-30"},
+    )
+    actual_date = forms.DateField(
+        label="实际完成日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请输入有效的日期，例如 2022-09-28"},
+    )
+    core = forms.BooleanField(label="核心指标", required=False)
+    grade = forms.ChoiceField(label="完成等级", required=False, choices=[("", "—")])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, grades=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["points"].error_messages["required"] = "请填写分值"
+        # the 完成等级 of the rubric's target-rows sections (for qualitative rows)
+        self.fields["grade"].choices = [("", "—"), *((g["key"], g["label"]) for g in grades)]
+        if not grades:
+            self.fields["grade"].widget = forms.HiddenInput()
 
     def clean(self):
         data = super().clean()
         claimed, points = data.get("claimed"), data.get("points")
         if claimed is not None and points is not None and claimed > points:
             self.add_error("claimed", f"自评分不能大于分值{fmt.num(points)}")
+        low, high = data.get("target_value"), data.get("target_max")
+        if (
+            data.get("operator") == "between"
+            and low is not None
+            and high is not None
+            and high < low
+        ):
+            self.add_error("target_max", "上限不能小于指标值")
         return data
 
     @staticmethod
@@ -220,6 +290,12 @@ class RowForm(forms.Form):
             "claimed": row.claimed,
             "claimed_reason": row.claimed_reason,
             "note": row.note,
+            "initial_target_text": row.initial_target_text,
+            "target_max": row.target_max,
+            "target_date": row.target_date,
+            "actual_date": row.actual_date,
+            "core": row.core,
+            "grade": row.grade,
         }
 
     def row(self) -> RowInput:
@@ -237,6 +313,12 @@ class RowForm(forms.Form):
             claimed=d.get("claimed"),
             claimed_reason=d.get("claimed_reason", "").strip(),
             note=d.get("note", "").strip(),
+            initial_target_text=d.get("initial_target_text", "").strip(),
+            target_max=d.get("target_max"),
+            target_date=d.get("target_date"),
+            actual_date=d.get("actual_date"),
+            core=bool(d.get("core")),
+            grade=d.get("grade") or "",
             id=d.get("id"),
         )
 
@@ -276,7 +358,12 @@ def row_prefix(task_index: int | str) -> str:
 class DutyForms:
     """The 履职效能 step: goal texts, a formset of tasks, and one formset of rows per task."""
 
-    def __init__(self, data=None, *, evaluation=None):
+    def __init__(self, data=None, *, evaluation=None, rubric=None):
+        rubric = rubric or evaluation.rubric.spec
+        self.sections = rubric.target_sections()
+        grades = {g["key"]: g for leaf in self.sections for g in leaf.params.get("grades") or ()}
+        self.task_kwargs = {"sections": self.sections}
+        self.row_kwargs = {"grades": tuple(grades.values())}
         if data is None:
             tasks = list(evaluation.tasks.all())
             goal_initial = {
@@ -285,9 +372,14 @@ class DutyForms:
                 "goal_shortfall_reason": evaluation.goal_shortfall_reason,
             }
             self.goal = DutyGoalForm(initial=goal_initial)
+            first = self.sections[0].code if self.sections else ""
             self.tasks = TaskFormSet(
                 prefix="tasks",
-                initial=[{"id": t.pk, "name": t.name, "ORDER": i} for i, t in enumerate(tasks, 1)],
+                initial=[
+                    {"id": t.pk, "name": t.name, "section": t.section or first, "ORDER": i}
+                    for i, t in enumerate(tasks, 1)
+                ],
+                form_kwargs=self.task_kwargs,
             )
             self.rows = [
                 RowFormSet(
@@ -296,14 +388,16 @@ class DutyForms:
                         {**RowForm.initial_for(r), "ORDER": j}
                         for j, r in enumerate(t.rows.all(), 1)
                     ],
+                    form_kwargs=self.row_kwargs,
                 )
                 for i, t in enumerate(tasks)
             ]
         else:
             self.goal = DutyGoalForm(data)
-            self.tasks = TaskFormSet(data, prefix="tasks")
+            self.tasks = TaskFormSet(data, prefix="tasks", form_kwargs=self.task_kwargs)
             self.rows = [
-                RowFormSet(data, prefix=row_prefix(i)) for i in range(self.tasks.total_form_count())
+                RowFormSet(data, prefix=row_prefix(i), form_kwargs=self.row_kwargs)
+                for i in range(self.tasks.total_form_count())
             ]
 
     @property
@@ -335,6 +429,7 @@ class DutyForms:
                     name=form.cleaned_data["name"].strip(),
                     rows=tuple(f.row() for f in rows.ordered_forms),
                     id=form.cleaned_data.get("id"),
+                    section=form.cleaned_data.get("section") or "",
                 )
             )
         return result
@@ -345,28 +440,30 @@ class DutyForms:
         return self.tasks.empty_form
 
     def empty_task_rows_management(self):
-        return RowFormSet(prefix=row_prefix("__prefix__")).management_form
+        return RowFormSet(
+            prefix=row_prefix("__prefix__"), form_kwargs=self.row_kwargs
+        ).management_form
 
     def empty_row(self):
-        return RowFormSet(prefix=row_prefix("__task__")).empty_form
+        return RowFormSet(prefix=row_prefix("__task__"), form_kwargs=self.row_kwargs).empty_form
 
 
 # ---------------------------------------------------------------------------- 报告正文
 
-REPORT_SECTIONS = [s for s in catalogue.SECTIONS if s.key not in BASIC_SECTIONS]
-
 
 class ReportForm(forms.Form):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, rubric, **kwargs):
         super().__init__(*args, **kwargs)
-        for section in REPORT_SECTIONS:
+        self.sections = report_sections(rubric)
+        for section in self.sections:
             self.fields[section.key] = TextField(
                 label=section.title, required=False, help_text=section.help, widget=_textarea(10)
             )
 
     @staticmethod
     def initial_for(evaluation) -> dict:
-        return {s.key: s.text for s in evaluation.sections.all() if s.key in catalogue.BY_KEY}
+        keys = {s.key for s in report_sections(evaluation.rubric.spec)}
+        return {s.key: s.text for s in evaluation.sections.all() if s.key in keys}
 
     def texts(self) -> dict[str, str]:
         return {key: value.strip() for key, value in self.cleaned_data.items()}

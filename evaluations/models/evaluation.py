@@ -89,6 +89,8 @@ class FigureValue(models.Model):
     )
     key = models.CharField("项目", max_length=60)
     value = models.DecimalField("数值", null=True, blank=True, **AMOUNT)
+    # a text, date (YYYY-MM-DD) or yes/no input, as the rubric declares the key
+    text = models.CharField("文字值", max_length=500, blank=True, default="")
     note = models.TextField("说明", blank=True)
 
     class Meta:
@@ -155,6 +157,11 @@ class DutyIndicator(models.Model):
         GE = ">=", "≥（不少于）"
         LE = "<=", "≤（不超过）"
         EQ = "=", "＝（等于）"
+        GT = ">", "＞（大于）"
+        LT = "<", "＜（小于）"
+        BETWEEN = "between", "介于（区间）"
+        DATE = "date", "日期（不晚于）"
+        TEXT = "text", "定性"
 
     task = models.ForeignKey(
         DutyTask, on_delete=models.CASCADE, related_name="rows", verbose_name="任务"
@@ -162,8 +169,16 @@ class DutyIndicator(models.Model):
     position = models.PositiveSmallIntegerField("序号", default=0)
     name = models.CharField("指标", max_length=300)
     target_text = models.CharField("年度指标值", max_length=500, blank=True)
-    operator = models.CharField("比较", max_length=2, choices=Operator.choices, default=Operator.GE)
+    operator = models.CharField(
+        "比较", max_length=10, choices=Operator.choices, default=Operator.GE
+    )
     target_value = models.DecimalField("指标值（数值）", null=True, blank=True, **AMOUNT)
+    target_max = models.DecimalField("指标值上限（区间）", null=True, blank=True, **AMOUNT)
+    target_date = models.DateField("目标日期", null=True, blank=True)
+    actual_date = models.DateField("实际完成日期", null=True, blank=True)
+    initial_target_text = models.CharField("年初指标值", max_length=500, blank=True, default="")
+    core = models.BooleanField("核心指标", default=False)
+    grade = models.CharField("完成等级", max_length=30, blank=True, default="")
     unit = models.CharField("计量单位", max_length=20, blank=True)
     actual_text = models.CharField("实际完成指标值", max_length=500, blank=True)
     actual_value = models.DecimalField("实际完成值（数值）", null=True, blank=True, **AMOUNT)

@@ -203,7 +203,9 @@ class PublishedReport(models.Model):
     @property
     def download_name(self) -> str:
         e = self.evaluation
-        return f"{e.fiscal_year.year}年度部门整体支出绩效自评报告-{e.department.name}.pdf"
+        return (
+            f"{e.fiscal_year.year}年度{e.rubric.spec.evaluation_name}报告-{e.department.name}.pdf"
+        )
 
 
 class AuditLog(models.Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rubric.inputs import BY_KEY, Source
+from rubric.inputs import Source
 
 from .. import snapshot
 from ..models import Evaluation, FieldChange, FigureValue
@@ -36,20 +36,33 @@ def locked_for_filer(evaluation_id: int, actor, *, what: str = "修改") -> Eval
 
 
 def set_figures(evaluation: Evaluation, values, source: Source) -> None:
-    """Store figure values; each must be one that `source` (department or finance bureau)
-    supplies."""
+    """Store input values; each must be one that the evaluation's rubric declares and that
+    `source` (department or finance bureau) supplies. Numbers go to `value`; a text, date or
+    yes/no input to `text` (ISO date, yes/no)."""
+    declared = evaluation.rubric.spec.inputs_by_key
     existing = {f.key: f for f in evaluation.figures.all()}
     for key, value in values.items():
-        figure = BY_KEY.get(key)
-        if figure is None or figure.source is not source:
-            who = "部门" if source is Source.DEPARTMENT else "财政局"
-            raise NotAllowed(f"“{figure.label if figure else key}”不由{who}填报")
+        spec = declared.get(key)
+        if spec is None or spec.source != source:
+            who = "部门" if source == Source.DEPARTMENT else "财政局"
+            raise NotAllowed(f"“{spec.label if spec else key}”不由{who}填报")
+        if spec.type == "number":
+            fields = {"value": value}
+        elif value is None or value == "":
+            fields = {"text": ""}
+        elif spec.type == "bool":
+            fields = {"text": "yes" if value in (True, "yes") else "no"}
+        elif spec.type == "date":
+            fields = {"text": value.isoformat() if hasattr(value, "isoformat") else str(value)}
+        else:
+            fields = {"text": str(value)[:500]}
         row = existing.get(key)
         if row is None:
-            FigureValue.objects.create(evaluation=evaluation, key=key, value=value)
-        elif row.value != value:
-            row.value = value
-            row.save(update_fields=["value"])
+            FigureValue.objects.create(evaluation=evaluation, key=key, **fields)
+        elif any(getattr(row, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.save(update_fields=list(fields))
 
 
 def record_changes(

@@ -5,6 +5,7 @@ what changed field by field, and refreshes the stored totals."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -138,6 +139,12 @@ class RowInput:
     claimed: Decimal | None = None
     claimed_reason: str = ""
     note: str = ""
+    target_max: Decimal | None = None  # the upper bound of a `between` target
+    target_date: datetime.date | None = None  # a date target ("9月底前")
+    actual_date: datetime.date | None = None
+    initial_target_text: str = ""  # 年初指标值, where it was adjusted during the year
+    core: bool = False  # 核心指标
+    grade: str = ""  # the chosen 完成等级 key, where the section has grades
     id: int | None = None  # the saved row this is (None: a new row)
 
 
@@ -149,6 +156,7 @@ class TaskInput:
     name: str
     rows: tuple[RowInput, ...] = ()
     id: int | None = None  # the saved task this is (None: a new task)
+    section: str = ""  # the code of the rubric's target_rows leaf ("" = the first)
 
 
 def _unknown(what: str) -> ServiceError:
@@ -162,6 +170,7 @@ def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput]) -> None:
     """Update the tasks and rows in place by id, create the new ones, and mark the ones no
     longer given as deleted: an id is never reused, so the judgements on a row stay on it."""
     now = timezone.now()
+    sections = [leaf.code for leaf in evaluation.rubric.spec.target_sections()]
     live_tasks = {
         t.pk: t for t in DutyTask.objects.filter(evaluation=evaluation, deleted_at__isnull=True)
     }
@@ -172,15 +181,20 @@ def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput]) -> None:
     kept_tasks: set[int] = set()
     kept_rows: set[int] = set()
     for t, given in enumerate(tasks, start=1):
+        if given.section and given.section not in sections:
+            raise ServiceError(f"评分体系中没有可填报指标行的指标 {given.section}")
+        section = given.section if len(sections) > 1 else ""
         if given.id is None:
-            task = DutyTask.objects.create(evaluation=evaluation, position=t, name=given.name)
+            task = DutyTask.objects.create(
+                evaluation=evaluation, position=t, name=given.name, section=section
+            )
         else:
             task = live_tasks.get(given.id)
             if task is None or given.id in kept_tasks:
                 raise _unknown("任务")
-            if (task.position, task.name) != (t, given.name):
-                task.position, task.name = t, given.name
-                task.save(update_fields=["position", "name"])
+            if (task.position, task.name, task.section) != (t, given.name, section):
+                task.position, task.name, task.section = t, given.name, section
+                task.save(update_fields=["position", "name", "section"])
         kept_tasks.add(task.pk)
         for i, row_input in enumerate(given.rows, start=1):
             values = {name: getattr(row_input, name) for name in ROW_FIELDS}

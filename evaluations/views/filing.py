@@ -7,6 +7,7 @@ Views are thin: read through selectors, write through services, score through th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -18,24 +19,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rubric import engine
-from rubric.inputs import GROUPS
+from rubric import engine, fmt
 from rubric.methods import METHODS
+from rubric.spec import InputGroup
 
 from .. import feedback, selectors, services
 from ..access import Access, Action
 from ..forms.filing import (
-    DEPARTMENT_FIGURES,
     BasicForm,
     DutyForms,
     FiguresForm,
     IndicatorForm,
     ReportForm,
+    department_inputs,
     is_deleted,
 )
 from ..models import Evaluation
-from ..scoring import figures_of, header_rates, line_key, scoring_input
-from ..submission import STEP_KEYS, STEPS, Review, review
+from ..scoring import header_cells, header_table, line_key, scoring_input
+from ..submission import ALL_STEP_KEYS, Review, review, steps_for
 from ..workflow import Role
 
 # ---------------------------------------------------------------------------- home
@@ -95,9 +96,11 @@ class Page:
 
 
 def _page(request: HttpRequest, pk: int, step: str) -> Page:
-    if step not in STEP_KEYS:
+    if step not in ALL_STEP_KEYS:
         raise Http404("没有这个步骤")
     evaluation = selectors.evaluation_for_user(request.user, pk)
+    if step not in {s.key for s in evaluation.rubric.spec.steps}:
+        raise Http404("这份自评的评分体系没有这个步骤")
     return Page(evaluation, selectors.roles_for(request.user, evaluation), review(evaluation), step)
 
 
@@ -110,7 +113,7 @@ def _version(request: HttpRequest) -> int:
 
 def _next_url(pk: int, step: str, request: HttpRequest) -> str:
     goto = request.POST.get("goto", "")
-    if goto not in STEP_KEYS:
+    if goto not in ALL_STEP_KEYS:
         goto = step
     return reverse("filing:step", args=[pk, goto])
 
@@ -118,7 +121,7 @@ def _next_url(pk: int, step: str, request: HttpRequest) -> str:
 @login_required
 def evaluation_start(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
-    return redirect("filing:step", evaluation.pk, "basic")
+    return redirect("filing:step", evaluation.pk, evaluation.rubric.spec.steps[0].key)
 
 
 @login_required
@@ -141,7 +144,8 @@ def step_view(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         except services.ServiceError as exc:
             messages.error(request, exc.message)
             return _render(request, page, handler, form)
-        messages.success(request, f"“{handler.title}”已保存。")
+        title = next((st.title for st in page.evaluation.rubric.spec.steps if st.key == step), "")
+        messages.success(request, f"“{title or handler.title}”已保存。")
         return redirect(_next_url(pk, step, request))
     form = handler.unbound(page.evaluation)
     return _render(request, page, handler, form)
@@ -166,7 +170,8 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
             for field in f.fields.values():
                 field.disabled = True
     steps = page.review.step_states()
-    index = STEP_KEYS.index(page.step)
+    ordered = steps_for(page.review.sheet.rubric)
+    index = [s.key for s in ordered].index(page.step)
     annotations = selectors.annotations_of(page.evaluation)
     notes = feedback.notes(page.evaluation, page.review.sheet, annotations)
     context: dict[str, Any] = {
@@ -175,9 +180,9 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "review": page.review,
         "sheet": page.review.sheet,
         "steps": steps,
-        "step": STEPS[index],
-        "previous_step": STEPS[index - 1] if index > 0 else None,
-        "next_step": STEPS[index + 1] if index + 1 < len(STEPS) else None,
+        "step": ordered[index],
+        "previous_step": ordered[index - 1] if index > 0 else None,
+        "next_step": ordered[index + 1] if index + 1 < len(ordered) else None,
         "form": form,
         "version": version if version is not None else page.evaluation.version,
         "stale": stale,
@@ -256,10 +261,12 @@ class BasicStep:
     title = "基本情况"
 
     def unbound(self, evaluation):
-        return BasicForm(initial=BasicForm.initial_for(evaluation))
+        return BasicForm(initial=BasicForm.initial_for(evaluation), rubric=evaluation.rubric.spec)
 
     def bind(self, evaluation, data):
-        return BasicForm(data, initial=BasicForm.initial_for(evaluation))
+        return BasicForm(
+            data, initial=BasicForm.initial_for(evaluation), rubric=evaluation.rubric.spec
+        )
 
     def save(self, evaluation, form, user, version):
         services.evaluation_save_basic(
@@ -278,40 +285,55 @@ class FiguresStep:
     title = "收支数据"
 
     def unbound(self, evaluation):
-        return FiguresForm(initial=FiguresForm.initial_for(evaluation))
+        return FiguresForm(
+            initial=FiguresForm.initial_for(evaluation), rubric=evaluation.rubric.spec
+        )
 
     def bind(self, evaluation, data):
-        return FiguresForm(data, initial=FiguresForm.initial_for(evaluation))
+        return FiguresForm(
+            data, initial=FiguresForm.initial_for(evaluation), rubric=evaluation.rubric.spec
+        )
 
     def save(self, evaluation, form, user, version):
         services.evaluation_save_figures(evaluation.pk, user, version, values=form.cleaned_data)
 
     def context(self, page, form):
-        figures = figures_of(page.evaluation)
         notes = {f.key: f.note for f in page.evaluation.figures.all() if f.note}
+        rubric = page.evaluation.rubric.spec
+        values = page.review.sheet.values
+        entered = department_inputs(rubric)
+        shown = [i for i in rubric.inputs if i not in entered]  # finance bureau's, derived
         groups = []
-        for group in GROUPS:
-            figs = [f for f in DEPARTMENT_FIGURES if f.group == group.key]
-            readonly = [f for f in _finance_figures() if f.group == group.key]
+        known = {g.key for g in rubric.input_groups}
+        all_groups = [*rubric.input_groups]
+        if any(i.group not in known for i in rubric.inputs):
+            all_groups.append(InputGroup("", "其他数据"))
+        for group in all_groups:
+            figs = [
+                f
+                for f in entered
+                if f.group == group.key or (not group.key and f.group not in known)
+            ]
+            readonly = [
+                f for f in shown if f.group == group.key or (not group.key and f.group not in known)
+            ]
+            if not figs and not readonly:
+                continue
             groups.append(
                 {
                     "group": group,
                     "fields": [(form[f.key], f, notes.get(f.key, "")) for f in figs],
-                    "readonly": [(f, figures.get(f.key), notes.get(f.key, "")) for f in readonly],
+                    "readonly": [
+                        (f, fmt.input_value(f, values.get(f.key)), notes.get(f.key, ""))
+                        for f in readonly
+                    ],
                 }
             )
-        rubric = page.evaluation.rubric.spec
         return {
             "groups": groups,
-            "header": header_rates(figures, rubric.rounding),
+            "header": header_table(page.review.sheet),
             "formula_lines": _formula_lines(page.review.sheet),
         }
-
-
-def _finance_figures():
-    from rubric.inputs import FIGURES, Source
-
-    return [f for f in FIGURES if f.source is Source.FINANCE_BUREAU]
 
 
 def _formula_lines(sheet):
@@ -330,7 +352,7 @@ class ManagementStep:
 
     def _leaves(self, evaluation):
         spec = evaluation.rubric.spec
-        return [leaf for leaf in spec.leaves() if leaf.method != "duty_targets"]
+        return [leaf for leaf in spec.leaves() if leaf.method != "target_rows"]
 
     def _forms(self, evaluation, data=None):
         answers = {a.code: a for a in evaluation.answers.all()}
@@ -362,7 +384,7 @@ class ManagementStep:
         by_form = {f.indicator.code: f for f in form.forms}
         groups = []
         for top in sheet.rubric.indicators:
-            if top.is_leaf and top.method == "duty_targets":
+            if top.is_leaf and top.method == "target_rows":
                 continue
             sections = []
             for child in top.children or (top,):
@@ -400,7 +422,7 @@ class DutyStep:
         return DutyForms(evaluation=evaluation)
 
     def bind(self, evaluation, data):
-        return DutyForms(data)
+        return DutyForms(data, rubric=evaluation.rubric.spec)
 
     def save(self, evaluation, form, user, version):
         goal = form.goal.cleaned_data
@@ -416,7 +438,7 @@ class DutyStep:
 
     def context(self, page, form):
         sheet = page.review.sheet
-        leaf = sheet.rubric.leaf_with_method("duty_targets")
+        leaf = sheet.rubric.leaf_with_method("target_rows")
         duty_line = sheet.line(leaf.code) if leaf else None
         # Scores are shown beside the saved rows only; after a refused save the rows on the
         # page may no longer match the saved ones.
@@ -426,7 +448,12 @@ class DutyStep:
         rows_by_key = {line_key(ln): ln for ln in sheet.lines if ln.row is not None}
         reviewed = {r.code: r for r in page.evaluation.reviewed_scores.all()}
         blocks = []
-        for t, (task_form, rows) in enumerate(form.pairs, start=1):
+        # task lines are numbered within their section (2.1, 2.2 … and 3.1 …)
+        first = form.sections[0].code if form.sections else ""
+        counts: dict[str, int] = {}
+        for task_form, rows in form.pairs:
+            section = (task_form["section"].value() or first) if form.sections else ""
+            counts[section] = t = counts.get(section, 0) + 1
             row_pairs = []
             for row_form in rows.forms:
                 key = _row_key(row_form)
@@ -436,11 +463,18 @@ class DutyStep:
                 {
                     "task_form": task_form,
                     "rows": rows,
-                    "task_line": lines.get(f"{leaf.code}.{t}") if leaf else None,
+                    "task_line": lines.get(f"{section}.{t}") if section else None,
                     "row_pairs": row_pairs,
                 }
             )
-        return {"duty_leaf": leaf, "duty_line": duty_line, "task_blocks": blocks}
+        section_lines = [(s, sheet.line(s.code)) for s in form.sections]
+        return {
+            "duty_leaf": leaf,
+            "duty_line": duty_line,
+            "task_blocks": blocks,
+            "section_lines": section_lines,
+            "sections_points": sum((s.points for s in form.sections), Decimal(0)),
+        }
 
 
 def _row_key(row_form) -> str:
@@ -456,21 +490,20 @@ class ReportStep:
     title = "报告正文"
 
     def unbound(self, evaluation):
-        return ReportForm(initial=ReportForm.initial_for(evaluation))
+        return ReportForm(initial=ReportForm.initial_for(evaluation), rubric=evaluation.rubric.spec)
 
     def bind(self, evaluation, data):
-        return ReportForm(data, initial=ReportForm.initial_for(evaluation))
+        return ReportForm(
+            data, initial=ReportForm.initial_for(evaluation), rubric=evaluation.rubric.spec
+        )
 
     def save(self, evaluation, form, user, version):
         services.evaluation_save_sections(evaluation.pk, user, version, texts=form.texts())
 
     def context(self, page, form):
-        from .. import sections as catalogue
-
         chapters: dict[str, list] = {}
-        for name in form.fields:
-            section = catalogue.BY_KEY[name]
-            chapters.setdefault(section.chapter, []).append((section, form[name]))
+        for section in form.sections:
+            chapters.setdefault(section.chapter, []).append((section, form[section.key]))
         return {"chapters": chapters.items()}
 
 
@@ -487,9 +520,8 @@ class ReviewStep:
         raise Http404
 
     def context(self, page, form):
-        figures = figures_of(page.evaluation)
         return {
-            "header": header_rates(figures, page.review.sheet.rubric.rounding),
+            "header": header_table(page.review.sheet),
             "can_submit": page.access.can(Action.SUBMIT),
             "can_withdraw": page.access.can(Action.WITHDRAW),
         }
@@ -583,7 +615,7 @@ def _safe_next(request: HttpRequest, pk: int) -> str:
 def figures_preview(request: HttpRequest, pk: int) -> JsonResponse:
     """The rates and formula scores for figures as typed (not saved), by the same engine."""
     evaluation = selectors.evaluation_for_user(request.user, pk)
-    form = FiguresForm(request.POST)
+    form = FiguresForm(request.POST, rubric=evaluation.rubric.spec)
     form.is_valid()
     typed = {key: value for key, value in form.cleaned_data.items()}
     base = scoring_input(evaluation)
@@ -592,12 +624,10 @@ def figures_preview(request: HttpRequest, pk: int) -> JsonResponse:
         figures[key] = None
     rubric = evaluation.rubric.spec
     sheet = engine.score(rubric, replace(base, figures=figures))
-    header = header_rates(figures, rubric.rounding)
     return JsonResponse(
         {
-            "rates": {
-                c.final_key: (f"{c.rate:.2f}%" if c.rate is not None else "—") for c in header
-            },
+            # every cell of the header table by id (data-rate in the page): amounts and rates
+            "rates": header_cells(sheet),
             "lines": {
                 ln.code: {
                     "computed": None if ln.computed is None else f"{ln.computed:.2f}",

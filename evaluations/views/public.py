@@ -72,7 +72,7 @@ def draft_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     except ReportError as exc:
         return render(request, "public/pdf_error.html", {"message": exc.message}, status=503)
     e = evaluation
-    name = f"{e.fiscal_year.year}年度部门整体支出绩效自评报告-{e.department.name}（草稿）.pdf"
+    name = f"{e.fiscal_year.year}年度{e.rubric.spec.evaluation_name}报告-{e.department.name}（草稿）.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     from urllib.parse import quote
 

@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rubric.inputs import BY_KEY as FIGURES
+from rubric import fmt
 
 from .. import feedback, selectors, services, snapshot, tabular
 from ..access import Access, Action, evaluation_with_access, job_kinds_for
 from ..forms.fields import PercentField, ScoreField
 from ..models import BulkJob, Evaluation, FiscalYear
-from ..scoring import figures_of, header_rates, is_row_key
+from ..scoring import header_table, is_row_key
 from ..submission import review
 from ..workflow import Status
 
@@ -126,7 +126,7 @@ def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
         )
         for e in evaluations
     ]
-    name = f"{fy.region.name}{fy.year}年度部门整体支出绩效自评审核情况"
+    name = f"{fy.region.name}{fy.year}年度{fy.rubric.spec.evaluation_name}审核情况"
     if fmt == "xlsx":
         body = tabular.xlsx_bytes(f"{fy.year}年度", EXPORT_HEADERS, rows)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -201,7 +201,6 @@ def _review_page(request: HttpRequest, pk: int) -> tuple[Evaluation, Access]:
 def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation, access = _review_page(request, pk)
     result = review(evaluation)
-    figures = figures_of(evaluation)
     snapshots = list(evaluation.snapshots.all()[:2])
     changes = snapshot.diff(snapshots[1].data, snapshots[0].data) if len(snapshots) == 2 else None
     reviewed = {r.code: r for r in evaluation.reviewed_scores.all()}
@@ -214,8 +213,11 @@ def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluation": evaluation,
             "review": result,
             "sheet": result.sheet,
-            "header": header_rates(figures, result.sheet.rubric.rounding),
-            "figures": [(f, figures.get(f.key)) for f in FIGURES.values()],
+            "header": header_table(result.sheet),
+            "figures": [
+                (f, fmt.input_value(f, result.sheet.values.get(f.key)))
+                for f in result.sheet.rubric.inputs
+            ],
             "sections": _sections(evaluation),
             "annotations": annotations,
             "reviewed": reviewed,
@@ -236,10 +238,11 @@ def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sections(evaluation):
-    from .. import sections as catalogue
 
     texts = {s.key: s.text for s in evaluation.sections.all()}
-    return [(section, texts.get(section.key, "")) for section in catalogue.SECTIONS]
+    return [
+        (section, texts.get(section.key, "")) for section in evaluation.rubric.spec.report.sections
+    ]
 
 
 def _back(pk: int, anchor: str = "") -> HttpResponse:

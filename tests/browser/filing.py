@@ -11,7 +11,6 @@ from pathlib import Path
 import yaml
 from playwright.sync_api import Locator, Page, expect
 
-from evaluations import sections as catalogue
 from evaluations.demo import DATA, DEMO_PASSWORD
 from rubric import loader
 from rubric.inputs import BY_KEY as FIGURES
@@ -22,7 +21,7 @@ SEED_DEPARTMENT = "nansha-cppcc-office"
 EMPTY_DEPARTMENT = "nansha-demo-bureau"
 SHOTS = Path("/tmp/browser-shots")
 
-BASIC_SECTIONS = ("overview", "duties", "organization")
+SEED_RUBRIC = loader.load_file(loader.VERSIONS_DIR / f"{SEED['fiscal_year']['rubric']}.yaml")[0]
 # The seed's claimed scores that differ from the computed ones: submission needs a reason.
 DIFFERING = ("1.1.1", "1.1.4", "1.2.1", "1.5.5", "3.1.1")
 # Amounts typed the way people type them; every other figure is typed plainly.
@@ -96,8 +95,9 @@ def fill_basic(page: Page) -> None:
         if isinstance(value, int):
             label = Department._meta.get_field(name).verbose_name
             page.get_by_label(exact(label)).fill(str(value))
-    for key in BASIC_SECTIONS:
-        page.get_by_label(exact(catalogue.BY_KEY[key].title)).fill(SEED["sections"][key])
+    for section in SEED_RUBRIC.report.sections:
+        if section.step == "basic":
+            page.get_by_label(exact(section.title)).fill(SEED["sections"][section.key])
 
 
 def department_figures() -> dict[str, str]:
@@ -207,6 +207,6 @@ def fill_duty(page: Page) -> None:
 
 
 def fill_report(page: Page) -> None:
-    for section in catalogue.SECTIONS:
-        if section.key not in BASIC_SECTIONS:
+    for section in SEED_RUBRIC.report.sections:
+        if section.step == "report":
             page.get_by_label(exact(section.title)).fill(SEED["sections"][section.key])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -12,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from evaluations.demo import DEMO_PASSWORD
-from evaluations.models import Department, Evaluation, Region
+from evaluations.models import Department, Evaluation, Region, RubricVersion
 
 DEPARTMENT = "nansha-cppcc-office"
 DECIMAL = re.compile(r"^-?\d+\.\d{2}$")
@@ -57,7 +58,9 @@ def test_seed_demo_is_idempotent():
 
 @pytest.mark.django_db
 def test_seed_demo_counts():
-    run("seed_demo")
+    from evaluations.demo import seed_demo
+
+    seed_demo()
     counts = {m._meta.label: m.objects.count() for m in all_models()}
     assert counts["evaluations.RubricVersion"] == 1
     assert counts["evaluations.Region"] == 1
@@ -72,6 +75,19 @@ def test_seed_demo_counts():
     assert counts[get_user_model()._meta.label] == 4
     empty = Evaluation.objects.get(department__code="nansha-demo-bureau")
     assert not empty.figures.exists() and not empty.tasks.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_command_adds_the_second_rubrics_project_evaluation():
+    """The MoF 财预〔2020〕10号 layout, loaded only as data, with a filled-in evaluation."""
+    out = run("seed_demo")
+    assert "新建 评分体系：项目支出绩效自评评分体系（财预〔2020〕10号布局）" in out
+    assert "filer3" in out
+    e = Evaluation.objects.get(department__code="demo-county-agriculture")
+    assert e.rubric.key == "mof-project-2020" and e.rubric.spec.kind == "project"
+    assert set(e.tasks.values_list("section", flat=True)) == {"2", "3", "4"}
+    assert (e.computed_total, e.claimed_total) == (Decimal("92.82"), Decimal("92.82"))
+    assert RubricVersion.objects.count() == 2
 
 
 def test_seed_demo_keeps_what_a_user_edited(seeded):
@@ -134,8 +150,15 @@ def test_score_json_shape(score_json):
 
 def test_score_json_values(score_json):
     data = score_json
+    assert data["coverage"] == {
+        "missing_count": 5,
+        "missing_points": "14.20",
+        "judgement_count": 1,
+        "judgement_points": "3.00",
+        "text": "其中 5 项缺少数据，按自评分计，共 14.20 分；1 项为人工评分，按自评分计，共 3.00 分",
+    }
     assert data["totals"] == {
-        "computed": "76.54",
+        "computed": "90.74",
         "claimed": "97.61",
         "reviewed": None,
         "final": "97.61",
@@ -147,7 +170,13 @@ def test_score_json_values(score_json):
     assert lines["1.1.3"]["computed"] is None
     assert lines["2.2.3"]["level"] == 3
     assert "claimed_differs" in [w["code"] for w in lines["1.1.1"]["warnings"]]
-    assert len(data["consistency"]) == 3
+    assert [c["code"] for c in data["consistency"]] == [
+        "budget_by_level",
+        "basic_composition",
+        "final_by_level",
+        "appropriation_revenue",
+        "budget_adjustment",
+    ]
 
 
 def test_score_text(seeded):

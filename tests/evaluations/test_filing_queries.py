@@ -11,9 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evaluations import sections as catalogue
 from evaluations import services
-from evaluations.forms.filing import DEPARTMENT_FIGURES
+from evaluations.forms.filing import department_inputs
 from evaluations.models import Department, Evaluation
 
 from .filing_helpers import STEPS, step_url
@@ -72,13 +71,13 @@ def _fill_everything_else(evaluation, user) -> None:
         evaluation.pk,
         user,
         evaluation.version,
-        values={f.key: D("100.00") for f in DEPARTMENT_FIGURES},
+        values={f.key: D("100.00") for f in department_inputs(evaluation.rubric.spec)},
     )
     services.evaluation_save_sections(
         evaluation.pk,
         user,
         evaluation.version + 1,
-        texts={s.key: "正文" for s in catalogue.SECTIONS},
+        texts={s.key: "正文" for s in evaluation.rubric.spec.report.sections},
     )
     answers = {}
     for leaf in evaluation.rubric.spec.leaves():

@@ -134,7 +134,7 @@ def test_start_opens_the_first_step(filer_client, seed_eval):
 HEADINGS = {
     "basic": ["机构设置与人员编制", "部门概况", "内设机构数", "实有在职人数"],
     "figures": [
-        "年度部门整体支出规模与完成率（万元）",
+        "年度部门整体支出规模（万元）",
         "全年预算（调整预算）",
         "支出决算",
         "财政局通报数据",
@@ -187,7 +187,7 @@ def test_step_pages_show_the_claimed_total(filer_client, seed_eval):
 
 def test_figures_step_shows_rates_and_formula_scores(filer_client, seed_eval):
     html = filer_client.get(step_url(seed_eval, "figures")).content.decode()
-    assert re.search(r'data-rate="expenditure_final_total">97\.84%<', html)
+    assert re.search(r'data-rate="r2c6">97\.84%<', html)
     assert re.search(r'data-computed="1\.1\.1">1\.57<', html)
     # the finance bureau's figure is shown read-only, not as an input
     assert 'data-testid="readonly-project_execution_rate_notified"' in html
@@ -318,11 +318,15 @@ def _preview(client, evaluation, **changes):
     return response.json()
 
 
+# the header table's cells: row 3 (完成率), columns 2 (其他资金) and 7 (合计)
+TOTAL_RATE, OTHER_RATE = "r2c6", "r2c1"
+
+
 def test_preview_gives_rates_and_formula_lines(filer_client, seed_eval):
     before = snapshot(seed_eval)
     body = _preview(filer_client, seed_eval)
-    assert body["rates"]["expenditure_final_total"] == "97.84%"
-    assert body["rates"]["expenditure_final_other"] == "—"
+    assert body["rates"][TOTAL_RATE] == "97.84%"
+    assert body["rates"][OTHER_RATE] == "—"
     assert body["lines"]["1.1.1"]["computed"] == "1.57"
     assert body["lines"]["1.1.1"]["basis"].startswith("预算完成率＝1954.07÷1997.16×100%＝97.84%")
     assert body["errors"] == {}
@@ -332,7 +336,7 @@ def test_preview_gives_rates_and_formula_lines(filer_client, seed_eval):
 def test_preview_uses_the_typed_figures_without_saving(filer_client, seed_eval):
     before = snapshot(seed_eval)
     body = _preview(filer_client, seed_eval, expenditure_final_total="１,９９７.１６")
-    assert body["rates"]["expenditure_final_total"] == "100.00%"
+    assert body["rates"][TOTAL_RATE] == "100.00%"
     assert body["lines"]["1.1.1"]["computed"] == "2.00"
     assert snapshot(seed_eval) == before
 
@@ -349,7 +353,7 @@ def test_preview_reports_an_invalid_value_as_an_error(filer_client, seed_eval):
     assert body["errors"] == {
         "expenditure_final_total": ["请输入有效的金额（万元）：千位分隔符的位置不对"]
     }
-    assert body["rates"]["expenditure_final_total"] == "—"
+    assert body["rates"][TOTAL_RATE] == "—"
     assert body["lines"]["1.1.1"]["computed"] is None
 
 

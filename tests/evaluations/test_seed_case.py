@@ -92,7 +92,7 @@ def test_bonus_without_events_computes_zero(sheet):
 
 
 def test_every_duty_row_is_full(sheet):
-    rows = [ln for ln in sheet.lines if ln.method == "duty_row"]
+    rows = [ln for ln in sheet.lines if ln.method == "target_row"]
     assert len(rows) == 13
     for line in rows:
         assert line.computed == line.points, line.code
@@ -141,7 +141,11 @@ def test_totals_and_grade(sheet):
     assert t.claimed == D("97.61")
     assert t.final == D("97.61")
     assert t.reviewed is None
-    assert t.computed == D("76.54")
+    # 5 leaves lack data (key projects, procurement…): counted at their claimed 14.20, said so
+    assert t.computed == D("90.74")
+    assert (t.missing_count, t.missing_points) == (5, D("14.20"))
+    assert (t.judgement_count, t.judgement_points) == (1, D(3))
+    assert t.coverage_text.startswith("其中 5 项缺少数据，按自评分计，共 14.20 分")
     assert sheet.grade == "优"
     subtotals = {
         c: sheet.line(c).claimed for c in ("1", "1.1", "1.2", "1.3", "1.4", "1.5", "2", "3")

@@ -51,7 +51,7 @@ def seed_evaluation(prepare=None):
 def seed_pdfs(django_db_setup, django_db_blocker) -> SeedPdfs:
     """The seed evaluation's draft and final PDFs, rendered once for the whole session."""
     from evaluations import reports
-    from evaluations.scoring import figures_of, header_rates, score_evaluation
+    from evaluations.scoring import figures_of, score_evaluation
 
     with (
         django_db_blocker.unblock(),
@@ -67,7 +67,12 @@ def seed_pdfs(django_db_setup, django_db_blocker) -> SeedPdfs:
             final=reports.render_pdf(evaluation, draft=False),
             html=reports.render_html(evaluation, draft=True),
             figures=figures,
-            rates={c.final_key: c.rate for c in header_rates(figures, sheet.rubric.rounding)},
+            # the completion rates, as the engine computes them (the rubric's derived inputs)
+            rates={
+                "expenditure_final_total": sheet.values["expenditure_rate_total"],
+                "expenditure_final_basic": sheet.values["expenditure_rate_basic"],
+                "expenditure_final_project": sheet.values["expenditure_rate_project"],
+            },
             total=sheet.totals.final,
             grade=sheet.grade,
             line_111=(line.computed, line.claimed, line.final),

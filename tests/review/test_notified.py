@@ -61,7 +61,8 @@ def test_rate_and_two_bonus_events_are_scored(reviewer_client, submitted, rate, 
     row = text_of(response.content.decode().split('data-code="1.1.5"', 1)[1].split("</tr>", 1)[0])
     assert score in row
     submitted.refresh_from_db()
-    assert submitted.computed_total == Decimal("76.54") + Decimal(score) + 5
+    # 90.74 counted 1.1.5 at its claimed 3.9 while the rate was missing; now the rule's score
+    assert submitted.computed_total == Decimal("90.74") - Decimal("3.9") + Decimal(score) + 5
 
 
 def test_penalties_and_clearing(reviewer_client, submitted):
@@ -190,7 +191,8 @@ def test_import_updates_several_departments(reviewer_client, seed_eval, blank_ev
     assert sheet_line(seed_eval, "1.1.5").computed == Decimal("3.90")
     assert sheet_line(seed_eval, "3.1.1").computed == Decimal(5)
     seed_eval.refresh_from_db()
-    assert seed_eval.computed_total == Decimal("76.54") + Decimal("3.90") + 5  # totals refreshed
+    # totals refreshed: 1.1.5 computed (3.90, as claimed) and the 加分 5
+    assert seed_eval.computed_total == Decimal("90.74") - Decimal("3.9") + Decimal("3.90") + 5
 
 
 def test_import_template_lists_every_department(reviewer_client, seed_eval, third):

@@ -72,6 +72,9 @@ EXPECTED: dict[str, Decision] = {
     "filing:step": Decision("GET", OBJECT_PAGE, post=OBJECT_ACTION),
     "filing:history": Decision("GET", OBJECT_PAGE),
     "filing:draft_pdf": Decision("GET", OBJECT_PAGE),
+    # the data template (.xlsx): GET for whoever sees the evaluation, POST (an upload) for its
+    # filer while editable; the matrix's POST has no file, so it changes nothing
+    "filing:data_template": Decision("GET", OBJECT_PAGE, post=OBJECT_ACTION),
     "filing:evidence_download": Decision("GET", OBJECT_PAGE),
     "filing:figures_preview": Decision("POST", OBJECT_PAGE),
     "filing:submit": Decision("POST", OBJECT_ACTION),

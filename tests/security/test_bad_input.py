@@ -5,6 +5,7 @@ error, plus the concrete failures found."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import zipfile
 from decimal import Decimal
@@ -86,7 +87,7 @@ def test_parse_score(text, minimum, maximum):
 # ---------------------------------------------------------------------------- (b) forms
 
 RUBRIC, _ = loader.load_file(loader.VERSIONS_DIR / "guangzhou-nansha-2022.yaml")
-LEAVES = [leaf for leaf in RUBRIC.leaves() if leaf.method != "duty_targets"]
+LEAVES = [leaf for leaf in RUBRIC.leaves() if leaf.method != "target_rows"]
 
 
 def _fields(form) -> list[str]:
@@ -98,9 +99,9 @@ def _arbitrary(names):
 
 
 FORMS = {
-    "BasicForm": forms.BasicForm,
-    "FiguresForm": forms.FiguresForm,
-    "ReportForm": forms.ReportForm,
+    "BasicForm": functools.partial(forms.BasicForm, rubric=RUBRIC),
+    "FiguresForm": functools.partial(forms.FiguresForm, rubric=RUBRIC),
+    "ReportForm": functools.partial(forms.ReportForm, rubric=RUBRIC),
     "DutyGoalForm": forms.DutyGoalForm,
     "TaskForm": forms.TaskForm,
     "RowForm": forms.RowForm,
@@ -155,7 +156,7 @@ def test_duty_forms_never_raise(data):
         for r in range(2):
             names = [f"task-{t}-rows-{r}-{n}" for n in (*forms.RowForm.base_fields, "ORDER")]
             post.update(data.draw(_arbitrary(names)))
-    duty = forms.DutyForms(post)
+    duty = forms.DutyForms(post, rubric=RUBRIC)
     if duty.is_valid():
         duty.task_inputs()
     duty.error_count()

@@ -3,8 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from evaluations.checks import check_figures
-from evaluations.scoring import figures_of, score_evaluation, sheet_as_dict
+from evaluations.checks import check_evaluation
+from evaluations.scoring import score_evaluation, sheet_as_dict
 from evaluations.selectors import evaluation_by_department_year
 
 
@@ -34,14 +34,16 @@ class Command(BaseCommand):
     def _json(self, evaluation, sheet):
         data = sheet_as_dict(evaluation, sheet)
         data["consistency"] = [
-            {"field": f.field, "code": f.code, "message": f.message}
-            for f in check_figures(figures_of(evaluation))
+            {"field": f.field, "code": f.code, "severity": f.severity, "message": f.message}
+            for f in check_evaluation(evaluation, sheet)
         ]
         self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
 
     def _table(self, evaluation, sheet):
         w = self.stdout.write
-        w(f"{evaluation.department.name}  {evaluation.fiscal_year.year}年度部门整体支出绩效自评表")
+        w(
+            f"{evaluation.department.name}  {evaluation.fiscal_year.year}年度{evaluation.rubric.spec.evaluation_name}表"
+        )
         w(f"评分体系：{evaluation.rubric.title}（{evaluation.rubric.key}）")
         w("")
         w(f"{'编码':<8}{'指标':<30}{'分值':>7}{'计算分':>8}{'自评分':>8}{'复核分':>8}{'得分':>8}")
@@ -63,7 +65,9 @@ class Command(BaseCommand):
             f"总分：计算 {_n(t.computed)}  自评 {_n(t.claimed)}  复核 {_n(t.reviewed)}  "
             f"最终 {_n(t.final)}（{sheet.grade}）"
         )
-        findings = check_figures(figures_of(evaluation))
+        if t.coverage_text:
+            w(f"计算总分中：{t.coverage_text}")
+        findings = check_evaluation(evaluation, sheet)
         if findings:
             w("")
             w("收支数据核对：")
