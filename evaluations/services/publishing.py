@@ -6,10 +6,15 @@ Order, so that neither a failure nor a crash leaves a half publication:
 1. permission and state checked (the access policy), without a lock;
 2. the PDF rendered outside any lock or transaction (WeasyPrint takes seconds);
 3. the file stored under a content-addressed name (same bytes, same name: storing is
-   idempotent), before any row refers to it;
+   idempotent, and a retry after a crash reuses the file), before any row refers to it. The
+   name is `published/<year>/<sha256>.pdf`: nothing of variable length (a department code
+   may have 50 characters) goes into it, so it always fits the column (FileField's
+   max_length, 100; PostgreSQL refuses a longer value where SQLite silently stores it);
 4. one transaction: lock, re-check (policy and the version the PDF was rendered from), the
    PublishedReport row and the transition. If it fails, the file stored in 3 is deleted.
 So a published row always has its file, and a failed publication leaves no file behind.
+(Callers — the view, the bulk job — run it in autocommit: a caller's own transaction that
+rolled back afterwards would leave the stored file without its row; a retry reuses it.)
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ UPLOAD_DIR = "published"
 
 
 def _stored_name(evaluation: Evaluation, digest: str) -> str:
-    return f"{UPLOAD_DIR}/{evaluation.fiscal_year.year}-{evaluation.department.code}-{digest}.pdf"
+    name = f"{UPLOAD_DIR}/{evaluation.fiscal_year.year}/{digest}.pdf"
+    assert len(name) <= PublishedReport._meta.get_field("file").max_length, name
+    return name
 
 
 def evaluation_publish(evaluation_id: int, actor) -> PublishedReport:
