@@ -316,3 +316,18 @@ def test_every_note_link_leads_to_its_field(submitted, users, filer_client):
         if f'id="{anchor}"' not in pages[step]:
             dead.append((step, anchor))
     assert dead == []
+
+
+def test_the_history_page_offers_the_review_tabs_only_to_whom_the_policy_allows(
+    submitted, users, filer_client, reviewer_client
+):
+    """The history page asked `user.review_regions.exists` instead of the access policy: a
+    filer who reviews another region got the review tabs of this evaluation."""
+    from evaluations.models import Region
+
+    other = Region.objects.create(code="other-region", name="另一区", finance_bureau="另一区财政局")
+    other.reviewers.add(users["filer"])
+    url = reverse("filing:history", args=[submitted.pk])
+    review_tab = reverse("review:evaluation", args=[submitted.pk])
+    assert f'href="{review_tab}"' not in filer_client.get(url).content.decode()
+    assert f'href="{review_tab}"' in reviewer_client.get(url).content.decode()
