@@ -67,6 +67,30 @@ def test_two_clicks_start_one_job(seed_eval, users, no_worker, django_capture_on
     assert BulkJob.objects.count() == 3
 
 
+def test_a_job_left_behind_by_a_crashed_worker_does_not_block_for_good(
+    seed_eval, users, no_worker, settings
+):
+    """No dead end: a job still "running" long after it started (its worker died) would refuse
+    every new job of its kind and year; past BULK_JOB_STALE_AFTER_MINUTES it is marked failed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    fy = seed_eval.fiscal_year
+    stuck = services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    BulkJob.objects.filter(pk=stuck.pk).update(state=BulkJob.State.RUNNING)
+    with pytest.raises(services.ServiceError, match="同一批量任务正在进行中"):
+        services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    BulkJob.objects.filter(pk=stuck.pk).update(
+        created_at=timezone.now()
+        - timedelta(minutes=settings.BULK_JOB_STALE_AFTER_MINUTES, seconds=1)
+    )
+    fresh = services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    stuck.refresh_from_db()
+    assert stuck.state == BulkJob.State.FAILED and "超时" in stuck.message
+    assert fresh.state == BulkJob.State.QUEUED
+
+
 def test_a_job_delivered_twice_runs_once(seed_eval, users, no_worker, media, monkeypatch):
     job = services.bulk_job_start(seed_eval.fiscal_year, users["reviewer"], "export_scores")
     runs = []
