@@ -331,3 +331,28 @@ def test_the_history_page_offers_the_review_tabs_only_to_whom_the_policy_allows(
     review_tab = reverse("review:evaluation", args=[submitted.pk])
     assert f'href="{review_tab}"' not in filer_client.get(url).content.decode()
     assert f'href="{review_tab}"' in reviewer_client.get(url).content.decode()
+
+
+# ---------------------------------------------------------------------------- one rule
+
+
+def test_the_bonus_penalty_reviewed_range_is_one_rule_on_page_form_and_service(
+    submitted, users, reviewer_client
+):
+    """The 加减分 复核分 minimum was `-points` in one place and `-max_penalty` in another: the
+    review page now shows the range the service checks, both from scoring.score_range."""
+    from evaluations.scoring import score_range
+
+    line = next(ln for ln in _sheet(submitted).sheet.lines if ln.method == "bonus_penalty")
+    minimum, maximum = score_range(line)
+    assert minimum < 0 < maximum
+    page = text_of(reviewer_client.get(reverse("review:evaluation", args=[submitted.pk])).content)
+    assert f"复核分范围 {minimum.normalize():f}～{maximum.normalize():f}" in page
+    with pytest.raises(services.ServiceError, match="复核分应在"):
+        services.evaluation_set_reviewed(
+            submitted.pk, users["reviewer"], code=line.code, score=minimum - D("0.5"), reason="x"
+        )
+    services.evaluation_set_reviewed(
+        submitted.pk, users["reviewer"], code=line.code, score=minimum, reason="受批评两项"
+    )
+    assert _sheet(submitted).sheet.line(line.code).reviewed == minimum
