@@ -356,3 +356,32 @@ def test_the_bonus_penalty_reviewed_range_is_one_rule_on_page_form_and_service(
         submitted.pk, users["reviewer"], code=line.code, score=minimum, reason="受批评两项"
     )
     assert _sheet(submitted).sheet.line(line.code).reviewed == minimum
+
+
+def test_history_and_the_diff_between_submissions_follow_the_row_not_its_place(submitted, users):
+    """Deleting row 1 used to make every row below look changed (their fields were keyed by
+    position): the diff between submissions and the field history now show row 1's fields
+    as removed and nothing else."""
+    from evaluations import snapshot
+    from evaluations.models import FieldChange, SubmissionSnapshot
+
+    first, second = _first_task_rows(submitted)[:2]
+    _return(submitted, users["reviewer"])
+    _save_duty(
+        submitted,
+        users["filer"],
+        drop={first.pk},
+        change={second.pk: {"points": second.points + first.points}},
+    )
+    _resubmit(submitted, users["filer"])
+    old, new = SubmissionSnapshot.objects.filter(evaluation=submitted).order_by("id")
+    changes = snapshot.diff(old.data, new.data)
+    assert changes
+    about = {c.key.split(".")[1] for c in changes}
+    assert about == {first.key, second.key}
+    assert {c.key for c in changes if c.key.startswith(f"duty.{second.key}.")} == {
+        f"duty.{second.key}.points"
+    }
+    assert all(c.new == "" for c in changes if c.key.startswith(f"duty.{first.key}."))
+    history = set(FieldChange.objects.filter(evaluation=submitted).values_list("key", flat=True))
+    assert {k.split(".")[1] for k in history if k.startswith("duty.")} == about
