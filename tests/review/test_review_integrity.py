@@ -186,8 +186,14 @@ def test_a_judgement_on_a_deleted_row_stays_visible_and_can_be_resolved(
         getattr(ln, "row", None) is None or ln.row.key != first.key for ln in result.sheet.lines
     )
 
-    # the filer resolves the note; it no longer counts as open on the dashboard
-    services.annotation_resolve(submitted.pk, note.pk, users["filer"])
+    # the filer resolves the note from that page; it no longer counts as open on the dashboard
+    html = filer_client.get(reverse("filing:step", args=[submitted.pk, "review"])).content.decode()
+    assert f'form="resolve-{note.pk}"' in html and f'id="resolve-{note.pk}"' in html
+    filer_client.post(
+        reverse("filing:annotation_resolve", args=[submitted.pk, note.pk]), {"resolved": "1"}
+    )
+    note.refresh_from_db()
+    assert note.resolved_at is not None and note.resolved_by == users["filer"]
     _resubmit(submitted, users["filer"])
     dashboard = reviewer_client.get(
         reverse("review:dashboard", args=[submitted.department.region.code, 2022])
