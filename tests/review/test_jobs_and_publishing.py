@@ -191,3 +191,34 @@ def test_refused_publication_renders_nothing(submitted, users, media, monkeypatc
     with pytest.raises(services.NotAllowed):
         services.evaluation_publish(approved.pk, users["filer"])
     assert files_under(media) == []
+
+
+def test_a_file_left_by_a_killed_publication_is_swept_and_nothing_else(
+    submitted, users, media, stub_render
+):
+    """A process killed between storing the PDF and committing leaves a file no row refers to
+    (the except branch never ran). `delete_orphaned_files` removes it once it is older than a
+    publication can take; the published file and a fresh, in-flight one stay."""
+    import io
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    approved = set_status(submitted, "approved")
+    report = services.evaluation_publish(approved.pk, users["reviewer"])
+    year_dir = (media / report.file.name).parent
+    old = year_dir / ("0" * 64 + ".pdf")
+    fresh = year_dir / ("1" * 64 + ".pdf")
+    old.write_bytes(b"%PDF-1.4 orphan")
+    fresh.write_bytes(b"%PDF-1.4 in flight")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    published = media / report.file.name
+    os.utime(published, (two_hours_ago, two_hours_ago))
+
+    out = io.StringIO()
+    call_command("delete_orphaned_files", stdout=out)
+    assert "共删除 1 个" in out.getvalue()
+
+    assert sorted(p.name for p in files_under(media)) == sorted([fresh.name, published.name])
