@@ -391,3 +391,30 @@ def test_history_and_the_diff_between_submissions_follow_the_row_not_its_place(s
     assert all(c.new == "" for c in changes if c.key.startswith(f"duty.{first.key}."))
     history = set(FieldChange.objects.filter(evaluation=submitted).values_list("key", flat=True))
     assert {k.split(".")[1] for k in history if k.startswith("duty.")} == about
+
+
+def test_the_reproduction_through_the_duty_page(submitted, users, filer_client):
+    """As reproduced in the browser: 复核分 0 "第二项未完成" on row 2.1.2, return, the filer
+    ticks 删除 on row 1 of the 履职效能 page and saves. The 0 stays on the row it was given to;
+    the row that now sits at 2.1.2 carries none."""
+    from tests.evaluations.filing_helpers import form_data, step_url
+
+    first, second = _first_task_rows(submitted)[:2]
+    at_old_place = _duty_lines(submitted)[second.pk].code
+    services.evaluation_set_reviewed(
+        submitted.pk, users["reviewer"], code=second.key, score=D(0), reason="第二项未完成"
+    )
+    _return(submitted, users["reviewer"])
+
+    data = form_data(filer_client.get(step_url(submitted, "duty")))
+    data["task-0-rows-0-DELETE"] = "on"
+    data["goto"] = "duty"
+    response = filer_client.post(step_url(submitted, "duty"), data)
+    assert response.status_code == 302, text_of(response.content)[:500]
+
+    lines = _duty_lines(submitted)
+    assert first.pk not in lines
+    assert (lines[second.pk].reviewed, lines[second.pk].reviewed_reason) == (D(0), "第二项未完成")
+    assert [pk for pk, ln in lines.items() if ln.reviewed is not None] == [second.pk]
+    now_there = [ln for ln in lines.values() if ln.code == at_old_place]
+    assert all(ln.reviewed is None for ln in now_there)
