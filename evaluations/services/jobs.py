@@ -9,13 +9,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ..models import BulkJob, Evaluation, FiscalYear
 from ..workflow import Status
 from .errors import ServiceError
+
+BUSY = "同一批量任务正在进行中，请等待其完成。"
 
 
 def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
@@ -41,8 +43,12 @@ def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
             finished_at=timezone.now(),
         )
         if running.exists():
-            raise ServiceError("同一批量任务正在进行中，请等待其完成。")
-        job = BulkJob.objects.create(kind=kind, fiscal_year=fiscal_year, created_by=actor)
+            raise ServiceError(BUSY)
+        try:
+            with transaction.atomic():
+                job = BulkJob.objects.create(kind=kind, fiscal_year=fiscal_year, created_by=actor)
+        except IntegrityError as exc:  # the constraint: another start won the race
+            raise ServiceError(BUSY) from exc
 
         def enqueue() -> None:
             from ..tasks import run_bulk_job

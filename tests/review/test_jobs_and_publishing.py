@@ -222,3 +222,40 @@ def test_a_file_left_by_a_killed_publication_is_swept_and_nothing_else(
     assert "共删除 1 个" in out.getvalue()
 
     assert sorted(p.name for p in files_under(media)) == sorted([fresh.name, published.name])
+
+
+def test_the_database_refuses_a_second_running_job_of_a_kind_and_year(seed_eval, users):
+    """The constraint behind the lock (SQLite has no row locks): a second queued job of the
+    same kind and year cannot be written, whoever writes it; a finished one can."""
+    from django.db import IntegrityError, transaction
+
+    fy = seed_eval.fiscal_year
+    BulkJob.objects.create(kind="export_scores", fiscal_year=fy, state=BulkJob.State.RUNNING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BulkJob.objects.create(kind="export_scores", fiscal_year=fy)
+    BulkJob.objects.create(kind="export_scores", fiscal_year=fy, state=BulkJob.State.DONE)
+    BulkJob.objects.create(kind="render_drafts", fiscal_year=fy)
+    assert BulkJob.objects.filter(fiscal_year=fy).count() == 3
+
+
+def test_a_start_that_loses_the_race_to_the_constraint_gets_the_busy_message(
+    seed_eval, users, no_worker, monkeypatch
+):
+    """Where the lock does not serialise (SQLite), both starts see no running job; the one
+    whose insert the constraint refuses gets the same message, not an IntegrityError."""
+    fy = seed_eval.fiscal_year
+    real_filter = BulkJob.objects.filter
+
+    def blind(*args, **kwargs):  # the check sees nothing running, as a racing start would
+        return (
+            real_filter(*args, **kwargs).none()
+            if "state__in" in kwargs
+            else real_filter(*args, **kwargs)
+        )
+
+    services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    monkeypatch.setattr(BulkJob.objects, "filter", blind)
+    with pytest.raises(services.ServiceError, match="同一批量任务正在进行中"):
+        services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    monkeypatch.undo()
+    assert BulkJob.objects.filter(fiscal_year=fy, kind="export_scores").count() == 1
