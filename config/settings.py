@@ -201,6 +201,9 @@ LOGGING = {
 # check permission (never by MEDIA_URL).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 EVIDENCE_MAX_BYTES = int(env("EVIDENCE_MAX_MB", "20")) * 1024 * 1024
+# A bulk job still queued or running this long after it started is taken for dead (a worker
+# that crashed): it is marked failed when the same kind is started again, so it never blocks.
+BULK_JOB_STALE_AFTER_MINUTES = int(env("BULK_JOB_STALE_AFTER_MINUTES", "120"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGIN_URL = "login"

@@ -18,8 +18,47 @@ class DepartmentAdmin(admin.ModelAdmin):
     filter_horizontal = ["filers"]
 
 
+class RubricUploadForm(forms.ModelForm):
+    """A new rubric version: its data file, loaded and validated by services.rubric_load (the
+    same as `manage.py load_rubric`); a version, once loaded, is never edited."""
+
+    upload = forms.FileField(label="评分体系数据文件（YAML）")
+
+    class Meta:
+        model = models.RubricVersion
+        fields: list[str] = []
+
+    def clean_upload(self):
+        import tempfile
+        from pathlib import Path
+
+        from rubric import loader
+
+        from . import services
+
+        upload = self.cleaned_data["upload"]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "rubric.yaml"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            try:
+                self.loaded, self.created = services.rubric_load(path)
+            except loader.RubricError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        if not self.created:
+            raise forms.ValidationError(
+                f"评分体系版本 {self.loaded.key} 已载入，内容相同，无需重复载入。"
+            )
+        return upload
+
+
 @admin.register(models.RubricVersion)
 class RubricVersionAdmin(admin.ModelAdmin):
+    """Rubric management: a new version is added by uploading its data file (validated as by
+    `manage.py load_rubric`); a loaded version is immutable (a change is a new version) and is
+    assigned to a fiscal year on the year's page."""
+
     list_display = ["key", "title", "jurisdiction", "year", "loaded_at"]
     readonly_fields = [
         "key",
@@ -32,11 +71,30 @@ class RubricVersionAdmin(admin.ModelAdmin):
         "loaded_at",
     ]
 
-    def has_add_permission(self, request):
-        return False  # versions are loaded with `manage.py load_rubric`, never typed in
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = RubricUploadForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["upload"] if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change) -> None:
+        # Stored by services.rubric_load in the form's validation (inside the admin's
+        # transaction): the admin logs and shows that row.
+        loaded = form.loaded
+        obj.pk = loaded.pk
+        obj.__dict__.update({f.attname: getattr(loaded, f.attname) for f in obj._meta.fields})
+        obj._state.adding = False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a version scored evaluations (or may have, in a backup): it stays
 
 
 @admin.register(models.FiscalYear)

@@ -12,7 +12,7 @@ import re
 from django.db import migrations, models
 
 DUTY_METHODS = ("duty_targets", "target_rows")
-POSITION = re.compile(r"^(?P<leaf>.+)\.(?P<task>\d+)(?:\.(?P<row>\d+))?$")
+POSITION = re.compile(r"^(?P<task>\d+)(?:\.(?P<row>\d+))?$")
 
 
 def _duty_codes(content) -> set[str]:
@@ -34,9 +34,18 @@ def _duty_codes(content) -> set[str]:
 
 
 def _key_for(code: str, duty_codes: set[str], tasks: list) -> str | None:
-    """The stable key of the task or row now at a positional code, or None."""
-    match = POSITION.match(code)
-    if not match or match["leaf"] not in duty_codes:
+    """The stable key of the task or row now at a positional code, or None. The leaf's own
+    code has dots too (2.1.2 is row 2 of task 1 of leaf 2, or task 2 of a leaf 2.1): the
+    leaf is matched as a known prefix, never guessed by a pattern."""
+    match = next(
+        (
+            m
+            for leaf in sorted(duty_codes, key=len, reverse=True)
+            if code.startswith(leaf + ".") and (m := POSITION.match(code[len(leaf) + 1 :]))
+        ),
+        None,
+    )
+    if match is None:
         return None
     t = int(match["task"])
     if not 1 <= t <= len(tasks):

@@ -43,6 +43,15 @@ class BulkJob(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "批量任务"
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One running job per kind and year, whatever the database's locking (SQLite has
+            # no select_for_update): services.bulk_job_start turns a violation into a message.
+            models.UniqueConstraint(
+                fields=["fiscal_year", "kind"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_running_job_per_kind_and_year",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}（{self.get_state_display()}）"

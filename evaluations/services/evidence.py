@@ -13,7 +13,7 @@ from django.db import transaction
 from .. import audit, uploads
 from ..models import Evidence
 from ..parsing import InputError
-from .common import locked_for_filer
+from .common import locked_for_filer, refresh_totals
 from .errors import NotFound, ServiceError
 
 
@@ -71,6 +71,8 @@ def evidence_upload(
             name=evidence.original_name,
             sha256=digest,
         )
+        # A required 佐证材料 attached: one warning fewer on the dashboard's stored counts.
+        refresh_totals(evaluation.pk)
     return evidence
 
 
@@ -93,6 +95,7 @@ def evidence_delete(evaluation_id: int, evidence_id: int, actor, *, request=None
             name=name,
             sha256=digest,
         )
+        refresh_totals(evaluation.pk)
         if stored:
             storage = evidence.file.storage
             transaction.on_commit(lambda: storage.delete(stored))

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ..models import BulkJob, Evaluation, FiscalYear
 from ..workflow import Status
 from .errors import ServiceError
+
+BUSY = "同一批量任务正在进行中，请等待其完成。"
 
 
 def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
@@ -30,9 +34,21 @@ def bulk_job_start(fiscal_year: FiscalYear, actor, kind: str) -> BulkJob:
             kind=kind,
             state__in=[BulkJob.State.QUEUED, BulkJob.State.RUNNING],
         )
+        # One left behind by a crashed worker would block this kind for good: past the limit
+        # it is marked failed (a late finish still records its result) and a new one starts.
+        cutoff = timezone.now() - timedelta(minutes=settings.BULK_JOB_STALE_AFTER_MINUTES)
+        running.filter(created_at__lt=cutoff).update(
+            state=BulkJob.State.FAILED,
+            message="任务超时未完成（可能因后台进程中断），已视为失败。",
+            finished_at=timezone.now(),
+        )
         if running.exists():
-            raise ServiceError("同一批量任务正在进行中，请等待其完成。")
-        job = BulkJob.objects.create(kind=kind, fiscal_year=fiscal_year, created_by=actor)
+            raise ServiceError(BUSY)
+        try:
+            with transaction.atomic():
+                job = BulkJob.objects.create(kind=kind, fiscal_year=fiscal_year, created_by=actor)
+        except IntegrityError as exc:  # the constraint: another start won the race
+            raise ServiceError(BUSY) from exc
 
         def enqueue() -> None:
             from ..tasks import run_bulk_job

@@ -6,15 +6,23 @@ Order, so that neither a failure nor a crash leaves a half publication:
 1. permission and state checked (the access policy), without a lock;
 2. the PDF rendered outside any lock or transaction (WeasyPrint takes seconds);
 3. the file stored under a content-addressed name (same bytes, same name: storing is
-   idempotent), before any row refers to it;
+   idempotent, and a retry after a crash reuses the file), before any row refers to it. The
+   name is `published/<year>/<sha256>.pdf`: nothing of variable length (a department code
+   may have 50 characters) goes into it, so it always fits the column (FileField's
+   max_length, 100; PostgreSQL refuses a longer value where SQLite silently stores it);
 4. one transaction: lock, re-check (policy and the version the PDF was rendered from), the
    PublishedReport row and the transition. If it fails, the file stored in 3 is deleted.
-So a published row always has its file, and a failed publication leaves no file behind.
+So a published row always has its file, and a failed publication leaves no file behind; a
+process killed between 3 and 4 leaves one, which a retry reuses and delete_orphaned_files
+removes.
+(Callers — the view, the bulk job — run it in autocommit: a caller's own transaction that
+rolled back afterwards would leave the stored file without its row; a retry reuses it.)
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -26,10 +34,13 @@ from .errors import ServiceError
 from .transitions import _transition
 
 UPLOAD_DIR = "published"
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 def _stored_name(evaluation: Evaluation, digest: str) -> str:
-    return f"{UPLOAD_DIR}/{evaluation.fiscal_year.year}-{evaluation.department.code}-{digest}.pdf"
+    name = f"{UPLOAD_DIR}/{evaluation.fiscal_year.year}/{digest}.pdf"
+    assert len(name) <= PublishedReport._meta.get_field("file").max_length, name
+    return name
 
 
 def evaluation_publish(evaluation_id: int, actor) -> PublishedReport:
@@ -89,3 +100,31 @@ def supersede_publications(evaluation: Evaluation) -> None:
     PublishedReport.objects.filter(evaluation=evaluation, superseded_at__isnull=True).update(
         superseded_at=timezone.now()
     )
+
+
+def delete_orphaned_files(*, older_than: timedelta = ORPHAN_GRACE) -> list[str]:
+    """The one thing step 3 can leave behind: a file stored by a publication whose process
+    died before its transaction ended (a failed transaction deletes its own). Files under
+    published/ that no PublishedReport refers to and older than `older_than` (a publication
+    in progress is younger) are deleted; returns their names. Run by `manage.py
+    delete_orphaned_files` (e.g. daily); a retried publication reuses its file anyway."""
+    storage = PublishedReport._meta.get_field("file").storage
+    referenced = set(PublishedReport.objects.values_list("file", flat=True))
+    cutoff = timezone.now() - older_than
+    deleted = []
+    for name in _files_under(storage, UPLOAD_DIR):
+        if name in referenced or storage.get_modified_time(name) >= cutoff:
+            continue
+        storage.delete(name)
+        deleted.append(name)
+    return deleted
+
+
+def _files_under(storage, directory: str):
+    if not storage.exists(directory):
+        return
+    dirs, files = storage.listdir(directory)
+    for name in files:
+        yield f"{directory}/{name}"
+    for sub in dirs:
+        yield from _files_under(storage, f"{directory}/{sub}")

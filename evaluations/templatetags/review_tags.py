@@ -69,3 +69,14 @@ def note_target(line) -> str:
     from evaluations.scoring import line_key
 
     return reviewed_target(line_key(line))
+
+
+@register.filter
+def reviewed_range(line) -> str:
+    """The range a 复核分 of this line may take, as the service checks it (scoring.score_range,
+    the one rule: negative for 加减分): "−5～5", "0～2"."""
+    from evaluations.scoring import score_range
+    from rubric import fmt
+
+    minimum, maximum = score_range(line)
+    return f"{fmt.num(minimum)}～{fmt.num(maximum)}"

@@ -377,7 +377,7 @@ def notified(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def history(request: HttpRequest, pk: int) -> HttpResponse:
-    evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    evaluation, access = evaluation_with_access(request.user, pk, for_scoring=False)
     changes = Paginator(evaluation.field_changes.select_related("actor"), 100).get_page(
         request.GET.get("page")
     )
@@ -388,6 +388,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluation": evaluation,
             "events": evaluation.events.select_related("actor"),
             "changes": changes,
+            "access": access,
         },
     )
 

@@ -61,6 +61,20 @@ def test_publish_stores_the_pdf_with_its_sha256(approved, users, settings):
     assert "草稿" not in text
 
 
+def test_the_stored_name_fits_its_column_for_any_department_code(approved, users, fake_render):
+    """The reproduction of the PostgreSQL-only failure: the content-addressed name used to carry
+    the department code and the full SHA-256 (`published/2022-<code>-<64 hex>.pdf`), longer
+    than the column's 100 characters; SQLite stored it anyway, PostgreSQL refused the row."""
+    department = approved.department
+    department.code = "d" * department._meta.get_field("code").max_length
+    department.save(update_fields=["code"])
+    report = publish(approved, users["reviewer"])
+    report.refresh_from_db()
+    assert len(report.file.name) <= PublishedReport._meta.get_field("file").max_length
+    assert report.file.name == f"published/{approved.fiscal_year.year}/{report.sha256}.pdf"
+    assert report.file.storage.exists(report.file.name)
+
+
 def test_publish_through_the_review_page(approved, users, fake_render):
     client = Client()
     client.force_login(users["reviewer"])

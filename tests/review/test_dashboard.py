@@ -376,3 +376,36 @@ def test_ascending_sort_puts_blanks_last_too(fy, reviewer_client, sort):
     ).update(claimed_total=None)
     found = [r["code"] for r in rows(reviewer_client.get(url(fy, sort=sort, q="批量")))]
     assert set(found[-3:]).isdisjoint({yesterday, today})
+
+
+def test_stored_counts_follow_an_evidence_upload_and_delete(seed_eval, users, tmp_path, settings):
+    """The dashboard's stored warning count includes 「须提供佐证材料，尚未上传」: attaching the
+    file (or deleting it) refreshes it, as every other input of the totals does."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluations import services
+    from evaluations.selectors import evaluations_for_scoring
+    from evaluations.services.common import refresh_totals
+    from evaluations.submission import review
+
+    from ..security.helpers import pdf_bytes
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    refresh_totals(seed_eval.pk)
+    before = Evaluation.objects.get(pk=seed_eval.pk).warning_count
+    missing = [
+        p
+        for p in review(evaluations_for_scoring().get(pk=seed_eval.pk)).warnings
+        if "须提供佐证材料" in p.message
+    ]
+    assert missing, "the seed lacks some required 佐证材料"
+    code = missing[0].indicator.split()[0]
+    evidence = services.evidence_upload(
+        seed_eval.pk,
+        users["filer"],
+        indicator_code=code,
+        upload=SimpleUploadedFile("佐证.pdf", pdf_bytes("dashboard"), "application/pdf"),
+    )
+    assert Evaluation.objects.get(pk=seed_eval.pk).warning_count == before - 1
+    services.evidence_delete(seed_eval.pk, evidence.pk, users["filer"])
+    assert Evaluation.objects.get(pk=seed_eval.pk).warning_count == before

@@ -67,6 +67,30 @@ def test_two_clicks_start_one_job(seed_eval, users, no_worker, django_capture_on
     assert BulkJob.objects.count() == 3
 
 
+def test_a_job_left_behind_by_a_crashed_worker_does_not_block_for_good(
+    seed_eval, users, no_worker, settings
+):
+    """No dead end: a job still "running" long after it started (its worker died) would refuse
+    every new job of its kind and year; past BULK_JOB_STALE_AFTER_MINUTES it is marked failed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    fy = seed_eval.fiscal_year
+    stuck = services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    BulkJob.objects.filter(pk=stuck.pk).update(state=BulkJob.State.RUNNING)
+    with pytest.raises(services.ServiceError, match="同一批量任务正在进行中"):
+        services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    BulkJob.objects.filter(pk=stuck.pk).update(
+        created_at=timezone.now()
+        - timedelta(minutes=settings.BULK_JOB_STALE_AFTER_MINUTES, seconds=1)
+    )
+    fresh = services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    stuck.refresh_from_db()
+    assert stuck.state == BulkJob.State.FAILED and "超时" in stuck.message
+    assert fresh.state == BulkJob.State.QUEUED
+
+
 def test_a_job_delivered_twice_runs_once(seed_eval, users, no_worker, media, monkeypatch):
     job = services.bulk_job_start(seed_eval.fiscal_year, users["reviewer"], "export_scores")
     runs = []
@@ -167,3 +191,71 @@ def test_refused_publication_renders_nothing(submitted, users, media, monkeypatc
     with pytest.raises(services.NotAllowed):
         services.evaluation_publish(approved.pk, users["filer"])
     assert files_under(media) == []
+
+
+def test_a_file_left_by_a_killed_publication_is_swept_and_nothing_else(
+    submitted, users, media, stub_render
+):
+    """A process killed between storing the PDF and committing leaves a file no row refers to
+    (the except branch never ran). `delete_orphaned_files` removes it once it is older than a
+    publication can take; the published file and a fresh, in-flight one stay."""
+    import io
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    approved = set_status(submitted, "approved")
+    report = services.evaluation_publish(approved.pk, users["reviewer"])
+    year_dir = (media / report.file.name).parent
+    old = year_dir / ("0" * 64 + ".pdf")
+    fresh = year_dir / ("1" * 64 + ".pdf")
+    old.write_bytes(b"%PDF-1.4 orphan")
+    fresh.write_bytes(b"%PDF-1.4 in flight")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    published = media / report.file.name
+    os.utime(published, (two_hours_ago, two_hours_ago))
+
+    out = io.StringIO()
+    call_command("delete_orphaned_files", stdout=out)
+    assert "共删除 1 个" in out.getvalue()
+
+    assert sorted(p.name for p in files_under(media)) == sorted([fresh.name, published.name])
+
+
+def test_the_database_refuses_a_second_running_job_of_a_kind_and_year(seed_eval, users):
+    """The constraint behind the lock (SQLite has no row locks): a second queued job of the
+    same kind and year cannot be written, whoever writes it; a finished one can."""
+    from django.db import IntegrityError, transaction
+
+    fy = seed_eval.fiscal_year
+    BulkJob.objects.create(kind="export_scores", fiscal_year=fy, state=BulkJob.State.RUNNING)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BulkJob.objects.create(kind="export_scores", fiscal_year=fy)
+    BulkJob.objects.create(kind="export_scores", fiscal_year=fy, state=BulkJob.State.DONE)
+    BulkJob.objects.create(kind="render_drafts", fiscal_year=fy)
+    assert BulkJob.objects.filter(fiscal_year=fy).count() == 3
+
+
+def test_a_start_that_loses_the_race_to_the_constraint_gets_the_busy_message(
+    seed_eval, users, no_worker, monkeypatch
+):
+    """Where the lock does not serialise (SQLite), both starts see no running job; the one
+    whose insert the constraint refuses gets the same message, not an IntegrityError."""
+    fy = seed_eval.fiscal_year
+    real_filter = BulkJob.objects.filter
+
+    def blind(*args, **kwargs):  # the check sees nothing running, as a racing start would
+        return (
+            real_filter(*args, **kwargs).none()
+            if "state__in" in kwargs
+            else real_filter(*args, **kwargs)
+        )
+
+    services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    monkeypatch.setattr(BulkJob.objects, "filter", blind)
+    with pytest.raises(services.ServiceError, match="同一批量任务正在进行中"):
+        services.bulk_job_start(fy, users["reviewer"], "export_scores")
+    monkeypatch.undo()
+    assert BulkJob.objects.filter(fiscal_year=fy, kind="export_scores").count() == 1

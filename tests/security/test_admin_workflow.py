@@ -143,3 +143,42 @@ def test_totals_are_refreshed_after_an_admin_edit_of_a_year(world, admin_client)
     )
     e.refresh_from_db()
     assert e.claimed_total is not None and e.warning_count != 999
+
+
+def test_rubric_versions_are_managed_by_uploading_their_data_file(world, admin_client):
+    """Rubric management stays in the admin: a new version is uploaded (validated as by
+    `manage.py load_rubric`); a loaded version is read-only and cannot be deleted."""
+    import yaml
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluations.models import RubricVersion
+    from rubric import loader
+
+    add = reverse("admin:evaluations_rubricversion_add")
+    shipped = loader.shipped_versions()[0].read_text(encoding="utf-8")
+    content = yaml.safe_load(shipped)
+    content["key"] = content["key"] + "-rev2"
+    content["title"] = content["title"] + "（修订）"
+
+    def upload(text: str):
+        file = SimpleUploadedFile("rubric.yaml", text.encode(), "application/x-yaml")
+        return admin_client.post(add, {"upload": file})
+
+    before = RubricVersion.objects.count()
+    broken = dict(content, year="二〇二二")
+    response = upload(yaml.safe_dump(broken, allow_unicode=True))
+    assert response.status_code == 200 and "year 应为四位年份" in response.content.decode()
+    same = upload(shipped)
+    assert same.status_code == 200 and "已载入" in same.content.decode()
+    assert RubricVersion.objects.count() == before
+
+    response = upload(yaml.safe_dump(content, allow_unicode=True))
+    assert response.status_code == 302
+    version = RubricVersion.objects.get(key=content["key"])
+    assert version.title == content["title"] and version.sha256 == loader.digest(version.content)
+
+    page = admin_client.get(change_url(version))
+    assert page.status_code == 200 and 'name="key"' not in page.content.decode()
+    delete = reverse("admin:evaluations_rubricversion_delete", args=[version.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert RubricVersion.objects.filter(pk=version.pk).exists()

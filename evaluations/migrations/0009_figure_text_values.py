@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluations", "0007_stable_row_identity"),
+        ("evaluations", "0008_one_running_job_per_kind_and_year"),
     ]
 
     operations = [

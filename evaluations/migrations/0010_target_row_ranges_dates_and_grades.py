@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluations", "0008_figure_text_values"),
+        ("evaluations", "0009_figure_text_values"),
     ]
 
     operations = [
