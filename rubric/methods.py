@@ -811,6 +811,15 @@ def score_row(
     warnings: list[Warning] = []
     numbers = _row_numbers(row)
     prefix = f"{numbers}，" if numbers else ""
+    actual_text = row.actual_text.strip()
+    if actual_text and actual_text == row.target_text.strip():
+        warnings.append(
+            Warning(
+                "restated_target",
+                f"“{row.name}”的实际完成指标值与年度指标值文字相同，请写明实际完成情况（如实际数）",
+                "actual_text",
+            )
+        )
     # a qualitative row under a numeric scorer takes its grade where the section has grades
     graded = partial == "coefficient" or (bool(grades) and row.operator == "text" and row.grade)
     if graded:

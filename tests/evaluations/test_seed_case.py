@@ -97,7 +97,8 @@ def test_every_duty_row_is_full(sheet):
     for line in rows:
         assert line.computed == line.points, line.code
         assert line.claimed == line.points, line.code
-        assert line.warnings == (), line.code
+        # the only warning: where the 实际完成指标值 restates the 年度指标值 (the seed does that)
+        assert {w.code for w in line.warnings} <= {"restated_target"}, line.code
     assert [sheet.line(f"2.{t}").points for t in range(1, 5)] == [D("12.5")] * 4
     assert sheet.line("2").computed == sheet.line("2").claimed == 50
     assert sheet.line("2").warnings == ()
