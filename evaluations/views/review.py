@@ -28,6 +28,7 @@ PAGE_SIZE = 50
 EXPORT_HEADERS = (
     "单位编码",
     "单位名称",
+    "项目名称",
     "状态",
     "提交时间",
     "计算总分",
@@ -114,6 +115,7 @@ def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
         (
             e.department.code,
             e.department.name,
+            e.project,
             e.get_status_display(),
             timezone.localtime(e.submitted_at).strftime("%Y-%m-%d %H:%M") if e.submitted_at else "",
             value(e.computed_total),
@@ -149,8 +151,11 @@ def _attachment(filename: str) -> str:
 def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
     fy = _fiscal_year(request, region_code, year)
     if request.GET.get("template"):
-        evaluations = selectors.dashboard_evaluations(fy).prefetch_related(
-            "figures", "bonus_events"
+        # the finance bureau's figures are for the 部门整体 evaluations
+        evaluations = (
+            selectors.dashboard_evaluations(fy)
+            .filter(project="")
+            .prefetch_related("figures", "bonus_events")
         )
         rows = []
         for e in evaluations:
