@@ -130,13 +130,13 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
         [
             "单位编码",
             "单位名称",
-            "项目名称",
             "状态",
             "计算总分",
             "自评总分",
             "复核总分",
             "最终得分",
             "等级",
+            "项目名称",
         ]
     )
     headers = [
@@ -158,13 +158,13 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
             [
                 evaluation.department.code,
                 evaluation.department.name,
-                evaluation.project,
                 evaluation.get_status_display(),
                 _f(t.computed),
                 _f(t.claimed),
                 _f(t.reviewed),
                 _f(t.final),
                 sheet.grade,
+                evaluation.project,
             ]
         )
         name = evaluation.department.short_name or evaluation.department.name

@@ -48,6 +48,7 @@ def evaluation_create_project(
     except IntegrityError as exc:  # a concurrent request took the name first
         raise taken from exc
     refresh_totals(evaluation.pk)
+    evaluation.refresh_from_db()
     audit.record(
         "evaluation_created", user=actor, evaluation=evaluation.pk, project=evaluation.project
     )

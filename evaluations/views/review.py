@@ -28,7 +28,6 @@ PAGE_SIZE = 50
 EXPORT_HEADERS = (
     "单位编码",
     "单位名称",
-    "项目名称",
     "状态",
     "提交时间",
     "计算总分",
@@ -38,6 +37,7 @@ EXPORT_HEADERS = (
     "提示数",
     "未解决批注",
     "是否逾期",
+    "项目名称",  # 项目支出 evaluations; blank for 部门整体
 )
 
 
@@ -115,7 +115,6 @@ def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
         (
             e.department.code,
             e.department.name,
-            e.project,
             e.get_status_display(),
             timezone.localtime(e.submitted_at).strftime("%Y-%m-%d %H:%M") if e.submitted_at else "",
             value(e.computed_total),
@@ -125,6 +124,7 @@ def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
             e.warning_count,
             e.open_annotations,
             "是" if _overdue(e, today) else "",
+            e.project,
         )
         for e in evaluations
     ]
