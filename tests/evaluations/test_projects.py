@@ -286,7 +286,7 @@ def test_commands_with_project_pick_that_evaluation(second):
     exported = json.loads(run("evaluation_export", DEPARTMENT, "2023", "--project", FIRST))
     assert exported["project"] == FIRST
     assert exported["rubric"] == "mof-project-2020"
-    with pytest.raises(CommandError, match="没有找到.*项目“无此项目”"):
+    with pytest.raises(CommandError, match=r"没有找到.*项目“无此项目”"):
         run("score", DEPARTMENT, "2023", "--project", "无此项目")
 
 
