@@ -91,7 +91,11 @@ def _home(request: HttpRequest, project_form: ProjectCreateForm | None = None) -
 def project_create(request: HttpRequest) -> HttpResponse:
     """新建项目支出自评 from the home page; on an error the home page again, the form filled in
     as typed and the message next to its field."""
-    form = ProjectCreateForm(request.POST, targets=selectors.project_targets(request.user))
+    targets = selectors.project_targets(request.user)
+    if not targets:
+        messages.error(request, "你所在部门的年度均未设置项目支出评分体系，不能新建项目支出自评。")
+        return redirect("filing:home")
+    form = ProjectCreateForm(request.POST, targets=targets)
     if not form.is_valid():
         return _home(request, form)
     department, fiscal_year = form.chosen()

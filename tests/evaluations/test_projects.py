@@ -232,8 +232,9 @@ def test_another_departments_filer_cannot_target_this_department(project_year):
             "target": f"{Department.objects.get(code=DEPARTMENT).pk}-{project_year.pk}",
             "project": "越权项目",
         },
+        follow=True,
     )
-    assert response.status_code == 200
+    assert "均未设置项目支出评分体系" in response.content.decode()
     assert not Evaluation.objects.filter(project="越权项目").exists()
 
 
