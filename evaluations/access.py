@@ -200,6 +200,20 @@ def evaluation_with_access(
 # ---------------------------------------------------------------------------- a fiscal year
 
 
+def require_project_create(user, department, fiscal_year: FiscalYear) -> None:
+    """May this user start a 项目支出 evaluation for this department in this year? Only a
+    filer of the department (anyone else: the department does not exist for them), in a year
+    of the department's region that has a project rubric."""
+    from .services.errors import NotAllowed, NotFound
+
+    if not user.is_authenticated or not department.filers.filter(pk=user.pk).exists():
+        raise NotFound("没有找到该部门")
+    if fiscal_year.region_id != department.region_id:
+        raise NotFound("没有找到该年度")
+    if fiscal_year.project_rubric_id is None:
+        raise NotAllowed(f"{fiscal_year.year}年度未设置项目支出评分体系，不能新建项目支出自评。")
+
+
 def year_roles(user, fiscal_year: FiscalYear) -> frozenset[Role]:
     if not user.is_authenticated:
         return frozenset()

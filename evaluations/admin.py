@@ -99,7 +99,7 @@ class RubricVersionAdmin(admin.ModelAdmin):
 
 @admin.register(models.FiscalYear)
 class FiscalYearAdmin(admin.ModelAdmin):
-    list_display = ["year", "region", "rubric", "deadline"]
+    list_display = ["year", "region", "rubric", "project_rubric", "deadline"]
     list_filter = ["region"]
 
     def save_model(self, request, obj, form, change) -> None:
@@ -220,9 +220,17 @@ def refresh_selected_totals(modeladmin, request, queryset):
 class EvaluationAdmin(admin.ModelAdmin):
     """Created here (department, year, rubric version); after that read-only."""
 
-    list_display = ["department", "fiscal_year", "status", "version", "final_total", "updated_at"]
+    list_display = [
+        "department",
+        "fiscal_year",
+        "project",
+        "status",
+        "version",
+        "final_total",
+        "updated_at",
+    ]
     list_filter = ["fiscal_year__year", "status", "department__region"]
-    search_fields = ["department__name", "department__code"]
+    search_fields = ["department__name", "department__code", "project"]
     inlines = [
         FigureInline,
         TaskInline,
@@ -237,7 +245,7 @@ class EvaluationAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["department", "fiscal_year", "rubric"]
+            return ["department", "fiscal_year", "project", "rubric"]
         return super().get_fields(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -108,11 +108,13 @@ def _project_demo() -> list[str]:
     data = yaml.safe_load(PROJECT_DATA.read_text(encoding="utf-8"))
     done: list[str] = []
     region, fiscal_year, dept = _case_frame(data, done)
-    rubric = fiscal_year.rubric
+    rubric = fiscal_year.project_rubric
+    fields = dict(data["evaluation"])
     evaluation, created = Evaluation.objects.get_or_create(
         department=dept,
         fiscal_year=fiscal_year,
-        defaults={"rubric": fiscal_year.rubric, **data["evaluation"]},
+        project=fields.pop("project"),
+        defaults={"rubric": rubric, **fields},
     )
     if created:
         _fill(evaluation, data)
@@ -143,13 +145,27 @@ def _case_frame(data: dict[str, Any], done: list[str]) -> tuple[Region, FiscalYe
     if created:
         done.append(f"区域：{region.name}")
     fy_data = data["fiscal_year"]
+    project_rubric = None
+    if fy_data.get("project_rubric"):
+        project_rubric, created = _rubric(fy_data["project_rubric"])
+        if created:
+            done.append(f"评分体系：{project_rubric.title}")
     fiscal_year, created = FiscalYear.objects.get_or_create(
         region=region,
         year=fy_data["year"],
-        defaults={"rubric": rubric, "deadline": fy_data["deadline"]},
+        defaults={
+            "rubric": rubric,
+            "project_rubric": project_rubric,
+            "deadline": fy_data["deadline"],
+        },
     )
     if created:
         done.append(f"年度：{fiscal_year}")
+    elif project_rubric is not None and fiscal_year.project_rubric_id is None:
+        # a database seeded before years had a project rubric
+        fiscal_year.project_rubric = project_rubric
+        fiscal_year.save(update_fields=["project_rubric"])
+        done.append(f"年度：{fiscal_year}（项目支出评分体系 {project_rubric.key}）")
     dept, created = Department.objects.get_or_create(
         code=data["department"]["code"], defaults={**data["department"], "region": region}
     )

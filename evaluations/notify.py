@@ -28,6 +28,7 @@ def transition_done(event_id: int) -> None:
     title = (
         f"{evaluation.department.name}{evaluation.fiscal_year.year}年度"
         f"{evaluation.rubric.spec.evaluation_name}"
+        + (f"（{evaluation.project}）" if evaluation.project else "")
     )
     User = get_user_model()
     if event.action == "submit":

@@ -254,7 +254,8 @@ def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
         "department": d,
         "year": year,
         "title": templates.fill(sheet.rubric.report.title, values),
-        "table_title": f"{sheet.rubric.evaluation_name}表",
+        "table_title": f"{sheet.rubric.evaluation_name}表"
+        + (f"（{evaluation.project}）" if evaluation.project else ""),
         "sheet": sheet,
         "header": header,
         "segments": table_segments(table_rows(sheet)),
@@ -276,6 +277,7 @@ def template_values(evaluation: Evaluation, sheet: ScoreSheet) -> dict[str, str]
         unit=d.short_name or d.name,
         year=str(e.fiscal_year.year),
         evaluation_name=sheet.rubric.evaluation_name,
+        project=e.project,
         total=fmt.amount(sheet.totals.final),
         claimed_total=fmt.amount(sheet.totals.claimed),
         computed_total=fmt.amount(sheet.totals.computed),

@@ -134,6 +134,7 @@ def sheet_as_dict(evaluation: Evaluation, sheet: ScoreSheet) -> dict:
     return {
         "department": {"code": evaluation.department.code, "name": evaluation.department.name},
         "year": evaluation.fiscal_year.year,
+        "project": evaluation.project,
         "rubric": {
             "key": evaluation.rubric.key,
             "title": evaluation.rubric.title,

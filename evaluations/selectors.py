@@ -104,18 +104,56 @@ def home_evaluations(user: User) -> QuerySet[Evaluation]:
         Evaluation.objects.filter(department__filers=user)
         .select_related("department", "fiscal_year", "rubric")
         .prefetch_related(*SCORING_PREFETCH, open_annotations)
-        .order_by("-fiscal_year__year", "department__code")
+        .order_by("-fiscal_year__year", "department__code", "project")
     )
 
 
-def evaluation_by_department_year(department_code: str, year: int) -> Evaluation:
-    """For the command line (no user): the evaluation of a department and year, or Http404."""
+def evaluation_by_department_year(
+    department_code: str, year: int, project: str | None = None
+) -> Evaluation:
+    """For the command line (no user): the evaluation of a department and year, or Http404.
+    Without `project` the 部门整体 one; if the department has only 项目支出 evaluations that
+    year, the 404 lists their project names so the caller can pick one."""
+    qs = evaluations_for_scoring().filter(department__code=department_code, fiscal_year__year=year)
     try:
-        return evaluations_for_scoring().get(
-            department__code=department_code, fiscal_year__year=year
-        )
+        return qs.get(project=project or "")
     except Evaluation.DoesNotExist as exc:
+        if project:
+            raise Http404(
+                f"没有找到部门 {department_code} 的 {year} 年度项目“{project}”的自评"
+            ) from exc
+        names = list(
+            Evaluation.objects.filter(department__code=department_code, fiscal_year__year=year)
+            .exclude(project="")
+            .order_by("project")
+            .values_list("project", flat=True)
+        )
+        if names:
+            listed = "、".join(f"“{n}”" for n in names)
+            raise Http404(
+                f"部门 {department_code} 的 {year} 年度没有部门整体自评，只有项目支出自评："
+                f"{listed}；请用 --project 指定项目名称"
+            ) from exc
         raise Http404(f"没有找到部门 {department_code} 的 {year} 年度自评") from exc
+
+
+def project_targets(user: User):
+    """The (department, fiscal year) pairs in which this filer may start a 项目支出 evaluation:
+    their departments' years that have a project rubric, newest first."""
+    from .models import FiscalYear
+
+    if not user.is_authenticated:
+        return []
+    departments = list(user_departments(user))
+    years = FiscalYear.objects.filter(
+        region__in={d.region_id for d in departments}, project_rubric__isnull=False
+    ).select_related("project_rubric")
+    return [
+        (d, fy)
+        for fy in sorted(years, key=lambda fy: -fy.year)
+        for d in departments
+        if d.region_id == fy.region_id
+    ]
 
 
 # ---------------------------------------------------------------------------- review side
@@ -187,8 +225,11 @@ def dashboard_evaluations(
             Q(department__name__icontains=query)
             | Q(department__short_name__icontains=query)
             | Q(department__code__icontains=query)
+            | Q(project__icontains=query)
         )
-    return qs.order_by(DASHBOARD_SORTS.get(sort, DASHBOARD_SORTS["department"]), "department__code")
+    return qs.order_by(
+        DASHBOARD_SORTS.get(sort, DASHBOARD_SORTS["department"]), "department__code", "project"
+    )
 
 
 def status_counts(fiscal_year) -> dict[str, int]:
@@ -201,8 +242,9 @@ def status_counts(fiscal_year) -> dict[str, int]:
 
 
 def departments_without_evaluation(fiscal_year) -> QuerySet[Department]:
+    """The region's departments without a 部门整体 evaluation that year (项目支出 ones aside)."""
     return Department.objects.filter(region=fiscal_year.region_id).exclude(
-        evaluations__fiscal_year=fiscal_year
+        pk__in=Evaluation.objects.filter(fiscal_year=fiscal_year, project="").values("department")
     )
 
 

@@ -127,7 +127,17 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
     summary = wb.active
     summary.title = "汇总"
     summary.append(
-        ["单位编码", "单位名称", "状态", "计算总分", "自评总分", "复核总分", "最终得分", "等级"]
+        [
+            "单位编码",
+            "单位名称",
+            "状态",
+            "计算总分",
+            "自评总分",
+            "复核总分",
+            "最终得分",
+            "等级",
+            "项目名称",
+        ]
     )
     headers = [
         "编码",
@@ -154,9 +164,13 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
                 _f(t.reviewed),
                 _f(t.final),
                 sheet.grade,
+                evaluation.project,
             ]
         )
-        name = (evaluation.department.short_name or evaluation.department.name)[:28]
+        name = evaluation.department.short_name or evaluation.department.name
+        if evaluation.project:
+            name = f"{name}-{evaluation.project}"
+        name = name[:28]
         for ch in "[]:*?/\\":
             name = name.replace(ch, "")
         base, n = name or evaluation.department.code[:28], 2
@@ -165,7 +179,8 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
             n += 1
         used.add(name)
         ws = wb.create_sheet(name)
-        ws.append([f"{evaluation.department.name} {title}"])
+        project = f" {evaluation.project}" if evaluation.project else ""
+        ws.append([f"{evaluation.department.name}{project} {title}"])
         ws.append(headers)
         for line in sheet.lines:
             ws.append(

@@ -40,6 +40,7 @@ TOP_KEYS = (
     "exported_at",
     "department",
     "year",
+    "project",
     "rubric",
     "status",
     "staffing",
@@ -221,6 +222,7 @@ def export_data(evaluation: Evaluation) -> dict[str, Any]:
             },
         },
         "year": evaluation.fiscal_year.year,
+        "project": evaluation.project,
         "rubric": evaluation.rubric.key,
         "status": evaluation.status,
         "staffing": evaluation.staffing(),
@@ -327,6 +329,7 @@ class Header:
     finance_bureau: str
     year: int
     rubric_key: str
+    project: str = ""  # blank: the 部门整体 evaluation
 
 
 def _str_of(c: _Collector, obj: Mapping, key: str, path: str, *, required=True, max_length=200):
@@ -387,6 +390,7 @@ def read_header(raw: Mapping[str, Any]) -> Header:
         ),
         year=year,
         rubric_key=_str_of(c, raw, "rubric", "", max_length=80),
+        project=" ".join(_str_of(c, raw, "project", "", required=False).split()),
     )
     c.raise_if_any()
     return header

@@ -35,6 +35,7 @@ public_patterns = (
 
 urlpatterns = [
     path("", filing.home, name="home"),
+    path("evaluations/new-project/", filing.project_create, name="project_create"),
     path("evaluations/<int:pk>/", filing.evaluation_start, name="start"),
     path("evaluations/<int:pk>/step/<slug:step>/", filing.step_view, name="step"),
     path("evaluations/<int:pk>/submit/", filing.submit, name="submit"),

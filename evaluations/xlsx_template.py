@@ -209,6 +209,7 @@ def _info_sheet(ws, evaluation: Evaluation) -> None:
         ("单位编码", evaluation.department.code),
         ("单位名称", evaluation.department.name),
         ("年度", evaluation.fiscal_year.year),
+        ("项目名称", evaluation.project or "（部门整体支出绩效自评）"),
         ("评分体系", rubric.key),
         ("评分体系名称", rubric.title),
         (
@@ -336,6 +337,10 @@ def _read_info(ws) -> dict[str, Any]:
         "department": _text(found.get("单位编码")),
         "year": int(year) if isinstance(year, (int, float)) else _text(year),
         "rubric": _text(found.get("评分体系")),
+        # a template from before project names were written: the 部门整体 one
+        "project": ""
+        if found.get("项目名称") in (None, "（部门整体支出绩效自评）")
+        else _text(found.get("项目名称")),
     }
 
 

@@ -22,6 +22,7 @@ CONTEXT = {
     "unit": "部门（单位）简称",
     "year": "年度",
     "evaluation_name": "部门整体支出绩效自评 或 项目支出绩效自评",
+    "project": "项目名称（项目支出绩效自评；部门整体支出绩效自评为空）",
     "total": "最终得分（两位小数）",
     "claimed_total": "自评总分",
     "computed_total": "按规则计算的总分",

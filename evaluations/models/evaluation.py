@@ -16,7 +16,8 @@ SCORE = {"max_digits": 6, "decimal_places": 2}
 
 
 class Evaluation(Staffing):
-    """One department's 部门整体支出绩效自评 for one year."""
+    """One department's 部门整体支出绩效自评 for one year (`project` blank), or one of its
+    项目支出绩效自评 for that year (`project` names the project; several per year)."""
 
     department = models.ForeignKey(
         Department, verbose_name="部门", on_delete=models.PROTECT, related_name="evaluations"
@@ -29,6 +30,13 @@ class Evaluation(Staffing):
         verbose_name="评分体系",
         on_delete=models.PROTECT,
         help_text="本自评所依据的评分体系版本（创建时取年度的版本）。",
+    )
+    project = models.CharField(
+        "项目名称",
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="项目支出绩效自评的项目名称；部门整体支出绩效自评留空。",
     )
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
     version = models.PositiveIntegerField(
@@ -58,15 +66,22 @@ class Evaluation(Staffing):
 
     class Meta:
         verbose_name = verbose_name_plural = "绩效自评"
-        ordering = ["-fiscal_year__year", "department__code"]
+        ordering = ["-fiscal_year__year", "department__code", "project"]
         constraints = [
+            # one 部门整体 evaluation per department and year, and one per project name
             models.UniqueConstraint(
-                fields=["department", "fiscal_year"], name="unique_evaluation_per_department_year"
+                fields=["department", "fiscal_year", "project"],
+                name="unique_evaluation_per_department_year_project",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.department.name} {self.fiscal_year.year}年度"
+        text = f"{self.department.name} {self.fiscal_year.year}年度"
+        return f"{text} {self.project}" if self.project else text
+
+    @property
+    def is_project(self) -> bool:
+        return bool(self.project)
 
     @property
     def year(self) -> int:

@@ -152,6 +152,15 @@ class FiscalYear(models.Model):
     )
     year = models.PositiveSmallIntegerField("年度")
     rubric = models.ForeignKey(RubricVersion, verbose_name="评分体系", on_delete=models.PROTECT)
+    project_rubric = models.ForeignKey(
+        RubricVersion,
+        verbose_name="项目支出评分体系",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="project_fiscal_years",
+        help_text="设置后，部门可在本年度新建项目支出绩效自评（每个项目一份）。",
+    )
     deadline = models.DateField("填报截止日期", null=True, blank=True)
 
     class Meta:

@@ -202,10 +202,14 @@ class PublishedReport(models.Model):
 
     @property
     def download_name(self) -> str:
-        e = self.evaluation
-        return (
-            f"{e.fiscal_year.year}年度{e.rubric.spec.evaluation_name}报告-{e.department.name}.pdf"
-        )
+        return f"{report_file_stem(self.evaluation)}.pdf"
+
+
+def report_file_stem(e: Evaluation) -> str:
+    """The PDF's file name without extension, e.g. 2023年度项目支出绩效自评报告-示范县农业农村局-
+    高标准农田建设项目 (the project named for a 项目支出 evaluation)."""
+    stem = f"{e.fiscal_year.year}年度{e.rubric.spec.evaluation_name}报告-{e.department.name}"
+    return f"{stem}-{e.project}" if e.project else stem
 
 
 class AuditLog(models.Model):

@@ -13,6 +13,7 @@ from .editing import (
     evaluation_save_sections,
 )
 from .errors import (
+    FieldInvalid,
     NotAllowed,
     NotEditable,
     NotFound,
@@ -22,6 +23,7 @@ from .errors import (
 )
 from .evidence import evidence_delete, evidence_upload
 from .jobs import bulk_job_start
+from .projects import evaluation_create_project
 from .publishing import evaluation_publish
 from .review import (
     EventInput,
@@ -46,6 +48,7 @@ __all__ = [
     "DEPARTMENT_FIELDS",
     "AnswerInput",
     "EventInput",
+    "FieldInvalid",
     "ImportRow",
     "NotAllowed",
     "NotEditable",
@@ -60,6 +63,7 @@ __all__ = [
     "annotation_resolve",
     "bulk_job_start",
     "evaluation_approve",
+    "evaluation_create_project",
     "evaluation_publish",
     "evaluation_reopen",
     "evaluation_return",

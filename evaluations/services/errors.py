@@ -25,6 +25,14 @@ class NotEditable(ServiceError):
     pass
 
 
+class FieldInvalid(ServiceError):
+    """A refusal about one form field (`field`), shown next to it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class StaleVersion(ServiceError):
     def __init__(self, current: int) -> None:
         super().__init__(

@@ -110,6 +110,12 @@ def _evaluations(job: BulkJob, **filters):
     )
 
 
+def _named(evaluation) -> str:
+    """The department, and the project of a 项目支出 evaluation (file names stay distinct)."""
+    name = evaluation.department.name
+    return f"{name}-{evaluation.project}" if evaluation.project else name
+
+
 def _publish_approved(job: BulkJob):
     from .publishing import evaluation_publish
 
@@ -120,7 +126,7 @@ def _publish_approved(job: BulkJob):
         try:
             evaluation_publish(evaluation.pk, job.created_by)
         except ServiceError as exc:
-            _step(job, f"{evaluation.department.name}：{exc.message}")
+            _step(job, f"{_named(evaluation)}：{exc.message}")
         else:
             published += 1
             _step(job)
@@ -141,11 +147,9 @@ def _render_drafts(job: BulkJob):
             try:
                 pdf = render_pdf(evaluation, draft=True)
             except ReportError as exc:
-                _step(job, f"{evaluation.department.name}：{exc.message}")
+                _step(job, f"{_named(evaluation)}：{exc.message}")
                 continue
-            archive.writestr(
-                f"{evaluation.department.code}-{evaluation.department.name}（草稿）.pdf", pdf
-            )
+            archive.writestr(f"{evaluation.department.code}-{_named(evaluation)}（草稿）.pdf", pdf)
             del pdf
             rendered += 1
             _step(job)

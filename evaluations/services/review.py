@@ -229,7 +229,9 @@ def notified_import(fiscal_year, actor, rows: list[ImportRow]) -> int:
     """Apply parsed import rows to the fiscal year's evaluations; all or nothing."""
     by_code = {
         e.department.code: e
-        for e in Evaluation.objects.filter(fiscal_year=fiscal_year).select_related("department")
+        for e in Evaluation.objects.filter(fiscal_year=fiscal_year, project="").select_related(
+            "department"
+        )
     }
     problems = []
     for row in rows:

@@ -112,8 +112,10 @@ def evaluation_import_template(
                     f"与本自评的评分体系 {evaluation.rubric.key} 不符，请重新下载模板",
                 )
             )
-        if meta.get("department") != evaluation.department.code or meta.get("year") != (
-            evaluation.fiscal_year.year
+        if (
+            meta.get("department") != evaluation.department.code
+            or meta.get("year") != evaluation.fiscal_year.year
+            or meta.get("project", "") != evaluation.project
         ):
             problems.append(
                 Problem(
@@ -195,17 +197,29 @@ def _resolve(header: transfer.Header, *, create: bool, created: list[str]) -> in
                 f"评分体系版本 {header.rubric_key} 尚未载入，请先用 load_rubric 命令载入",
             )
         fiscal_year = FiscalYear.objects.create(
-            region=department.region, year=header.year, rubric=rubric
+            region=department.region,
+            year=header.year,
+            rubric=rubric,
+            project_rubric=rubric if header.project else None,
         )
         created.append(f"年度：{fiscal_year}（评分体系 {rubric.key}）")
-    evaluation = Evaluation.objects.filter(department=department, fiscal_year=fiscal_year).first()
+    evaluation = Evaluation.objects.filter(
+        department=department, fiscal_year=fiscal_year, project=header.project
+    ).first()
     if evaluation is None:
+        named = f"项目“{header.project}”的" if header.project else ""
         if not create:
             raise _problem(
-                "department.code", f"部门 {department.name} 没有 {header.year} 年度自评{hint}"
+                "project" if header.project else "department.code",
+                f"部门 {department.name} 没有 {header.year} 年度{named}自评{hint}",
+            )
+        rubric = fiscal_year.project_rubric if header.project else fiscal_year.rubric
+        if rubric is None:
+            raise _problem(
+                "project", f"{header.year} 年度未设置项目支出评分体系，不能新建项目支出自评"
             )
         evaluation = Evaluation.objects.create(
-            department=department, fiscal_year=fiscal_year, rubric=fiscal_year.rubric
+            department=department, fiscal_year=fiscal_year, rubric=rubric, project=header.project
         )
         created.append(f"自评：{evaluation}")
     return evaluation.pk

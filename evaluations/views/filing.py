@@ -34,6 +34,7 @@ from ..forms.filing import (
     department_inputs,
     is_deleted,
 )
+from ..forms.projects import ProjectCreateForm
 from ..models import Evaluation
 from ..scoring import header_cells, header_table, line_key, scoring_input
 from ..submission import ALL_STEP_KEYS, Review, review, steps_for
@@ -48,6 +49,13 @@ def home(request: HttpRequest) -> HttpResponse:
         selectors.reviewer_regions(request.user).exists()
     ):
         return redirect("review:home")
+    return _home(request)
+
+
+def _home(request: HttpRequest, project_form: ProjectCreateForm | None = None) -> HttpResponse:
+    targets = selectors.project_targets(request.user)
+    if project_form is None and targets:
+        project_form = ProjectCreateForm(targets=targets)
     today = timezone.localdate()
     rows = []
     for evaluation in selectors.home_evaluations(request.user):
@@ -71,7 +79,41 @@ def home(request: HttpRequest) -> HttpResponse:
             }
         )
     departments = selectors.user_departments(request.user)
-    return render(request, "filing/home.html", {"rows": rows, "departments": departments})
+    return render(
+        request,
+        "filing/home.html",
+        {"rows": rows, "departments": departments, "project_form": project_form},
+    )
+
+
+@login_required
+@require_POST
+def project_create(request: HttpRequest) -> HttpResponse:
+    """新建项目支出自评 from the home page; on an error the home page again, the form filled in
+    as typed and the message next to its field."""
+    targets = selectors.project_targets(request.user)
+    if not targets:
+        messages.error(request, "你所在部门的年度均未设置项目支出评分体系，不能新建项目支出自评。")
+        return redirect("filing:home")
+    form = ProjectCreateForm(request.POST, targets=targets)
+    if not form.is_valid():
+        return _home(request, form)
+    department, fiscal_year = form.chosen()
+    try:
+        evaluation = services.evaluation_create_project(
+            actor=request.user,
+            department=department,
+            fiscal_year=fiscal_year,
+            project=form.cleaned_data["project"],
+        )
+    except services.FieldInvalid as exc:
+        form.add_error(exc.field, exc.message)
+        return _home(request, form)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+        return _home(request, form)
+    messages.success(request, f"已新建项目支出自评：{evaluation.project}。")
+    return redirect("filing:start", evaluation.pk)
 
 
 # ---------------------------------------------------------------------------- the steps

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..models import PublishedReport
+from ..models.review import report_file_stem
 from ..reports import ReportError, render_pdf
 
 
@@ -19,7 +20,10 @@ def published_list(request: HttpRequest) -> HttpResponse:
         PublishedReport.objects.select_related(
             "evaluation__department__region", "evaluation__fiscal_year"
         ).order_by(
-            "-evaluation__fiscal_year__year", "evaluation__department__code", "-published_at"
+            "-evaluation__fiscal_year__year",
+            "evaluation__department__code",
+            "evaluation__project",
+            "-published_at",
         )
     )
     years = sorted({r.evaluation.fiscal_year.year for r in reports}, reverse=True)
@@ -71,8 +75,7 @@ def draft_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         pdf = render_pdf(evaluation, draft=True)
     except ReportError as exc:
         return render(request, "public/pdf_error.html", {"message": exc.message}, status=503)
-    e = evaluation
-    name = f"{e.fiscal_year.year}年度{e.rubric.spec.evaluation_name}报告-{e.department.name}（草稿）.pdf"
+    name = f"{report_file_stem(evaluation)}（草稿）.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     from urllib.parse import quote
 

@@ -37,6 +37,7 @@ EXPORT_HEADERS = (
     "提示数",
     "未解决批注",
     "是否逾期",
+    "项目名称",  # 项目支出 evaluations; blank for 部门整体
 )
 
 
@@ -123,6 +124,7 @@ def _export(fy, evaluations, today, fmt: str) -> HttpResponse:
             e.warning_count,
             e.open_annotations,
             "是" if _overdue(e, today) else "",
+            e.project,
         )
         for e in evaluations
     ]
@@ -149,8 +151,11 @@ def _attachment(filename: str) -> str:
 def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
     fy = _fiscal_year(request, region_code, year)
     if request.GET.get("template"):
-        evaluations = selectors.dashboard_evaluations(fy).prefetch_related(
-            "figures", "bonus_events"
+        # the finance bureau's figures are for the 部门整体 evaluations
+        evaluations = (
+            selectors.dashboard_evaluations(fy)
+            .filter(project="")
+            .prefetch_related("figures", "bonus_events")
         )
         rows = []
         for e in evaluations:

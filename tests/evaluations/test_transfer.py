@@ -316,6 +316,7 @@ def test_xlsx_round_trip(seed_eval, blank_eval):
         "department": "nansha-cppcc-office",
         "year": 2022,
         "rubric": seed_eval.rubric.key,
+        "project": "",
     }
     seed = export(seed_eval)
     assert raw["inputs"] == {k: _norm(v) for k, v in seed["inputs"].items()}

@@ -68,6 +68,9 @@ EXPECTED: dict[str, Decision] = {
     "public:list": Decision("GET", ALL_200),
     "public:download": Decision("GET", ALL_200),
     "filing:home": Decision("GET", row(302, 200, 200, 302, 302, 302)),
+    # 新建项目支出自评: no year of the user's departments has a project rubric here, so a
+    # redirect home with a message for everyone (tests/evaluations/test_projects.py has the rest).
+    "filing:project_create": Decision("POST", row(302, 302, 302, 302, 302, 302)),
     "filing:start": Decision("GET", row(302, 302, 404, 302, 404, 302)),
     "filing:step": Decision("GET", OBJECT_PAGE, post=OBJECT_ACTION),
     "filing:history": Decision("GET", OBJECT_PAGE),

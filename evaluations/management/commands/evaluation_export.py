@@ -17,12 +17,25 @@ class Command(BaseCommand):
         parser.add_argument("department_code", help="单位编码，如 nansha-cppcc-office")
         parser.add_argument("year", type=int, help="年度，如 2022")
         parser.add_argument(
+            "--project",
+            default=None,
+            help="项目名称：项目支出绩效自评；省略时为该部门该年度的部门整体支出绩效自评",
+        )
+        parser.add_argument(
             "-o", "--output", default="-", help="输出文件路径；省略或为 - 时输出到屏幕"
         )
 
-    def handle(self, *args, department_code: str, year: int, output: str = "-", **options):
+    def handle(
+        self,
+        *args,
+        department_code: str,
+        year: int,
+        project: str | None = None,
+        output: str = "-",
+        **options,
+    ):
         try:
-            evaluation = evaluation_by_department_year(department_code, year)
+            evaluation = evaluation_by_department_year(department_code, year, project)
         except Http404 as exc:
             raise CommandError(str(exc)) from exc
         text = transfer.dumps(transfer.export_data(evaluation))

@@ -14,11 +14,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("department_code")
         parser.add_argument("year", type=int)
+        parser.add_argument(
+            "--project",
+            default=None,
+            help="项目名称：项目支出绩效自评；省略时为该部门该年度的部门整体支出绩效自评",
+        )
         parser.add_argument("-o", "--output", required=True, help="输出文件路径")
 
-    def handle(self, *args, department_code: str, year: int, output: str, **options):
+    def handle(
+        self,
+        *args,
+        department_code: str,
+        year: int,
+        project: str | None = None,
+        output: str,
+        **options,
+    ):
         try:
-            evaluation = evaluation_by_department_year(department_code, year)
+            evaluation = evaluation_by_department_year(department_code, year, project)
         except Http404 as exc:
             raise CommandError(str(exc)) from exc
         current = evaluation.publications.filter(superseded_at__isnull=True).first()

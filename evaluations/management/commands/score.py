@@ -18,11 +18,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("department_code", help="单位编码，如 nansha-cppcc-office")
         parser.add_argument("year", type=int, help="年度，如 2022")
+        parser.add_argument(
+            "--project",
+            default=None,
+            help="项目名称：项目支出绩效自评；省略时为该部门该年度的部门整体支出绩效自评",
+        )
         parser.add_argument("--json", action="store_true", help="以 JSON 输出")
 
-    def handle(self, *args, department_code: str, year: int, json: bool = False, **options):
+    def handle(
+        self,
+        *args,
+        department_code: str,
+        year: int,
+        project: str | None = None,
+        json: bool = False,
+        **options,
+    ):
         try:
-            evaluation = evaluation_by_department_year(department_code, year)
+            evaluation = evaluation_by_department_year(department_code, year, project)
         except Http404 as exc:
             raise CommandError(str(exc)) from exc
         sheet = score_evaluation(evaluation)
@@ -44,6 +57,8 @@ class Command(BaseCommand):
         w(
             f"{evaluation.department.name}  {evaluation.fiscal_year.year}年度{evaluation.rubric.spec.evaluation_name}表"
         )
+        if evaluation.project:
+            w(f"项目名称：{evaluation.project}")
         w(f"评分体系：{evaluation.rubric.title}（{evaluation.rubric.key}）")
         w("")
         w(f"{'编码':<8}{'指标':<30}{'分值':>7}{'计算分':>8}{'自评分':>8}{'复核分':>8}{'得分':>8}")
