@@ -166,7 +166,7 @@ def deleted_labels(keys: list[str], where: dict[str, Place]) -> dict[str, str]:
     if not ids:
         return {}
     rows = DutyIndicator.all_objects.filter(pk__in=ids).values_list("pk", "name")
-    return {ids[pk]: f"履职效能指标“{name}”" for pk, name in rows}
+    return {ids[pk]: f"指标行“{name}”" for pk, name in rows}
 
 
 def counts_by_step(items: list[Note]) -> dict[str, int]:

@@ -69,9 +69,11 @@ def flatten(evaluation: Evaluation) -> Flat:
         flat[f"{base}.claimed"] = (f"指标{answer.code}·自评分", _text(answer.claimed))
         flat[f"{base}.reason"] = (f"指标{answer.code}·自评分说明", answer.claimed_reason)
         flat[f"{base}.note"] = (f"指标{answer.code}·备注", answer.note)
-    flat["goal.overall"] = ("履职效能·年度整体绩效目标", evaluation.overall_goal)
-    flat["goal.completion"] = ("履职效能·整体绩效目标完成情况", evaluation.goal_completion)
-    flat["goal.shortfall"] = ("履职效能·未能完成原因", evaluation.goal_shortfall_reason)
+    # labelled by the rubric's name for the target-rows step (履职效能, 绩效指标…)
+    duty = next((st.title for st in evaluation.rubric.spec.steps if st.key == "duty"), "绩效指标")
+    flat["goal.overall"] = (f"{duty}·年度整体绩效目标", evaluation.overall_goal)
+    flat["goal.completion"] = (f"{duty}·整体绩效目标完成情况", evaluation.goal_completion)
+    flat["goal.shortfall"] = (f"{duty}·未能完成原因", evaluation.goal_shortfall_reason)
     # Keyed by the task's and row's stable id (a row deleted above another does not make the
     # other look changed); labelled by their position now.
     tasks = DutyTask.objects.filter(
@@ -80,12 +82,12 @@ def flatten(evaluation: Evaluation) -> Flat:
         Prefetch("rows", queryset=DutyIndicator.objects.filter(deleted_at__isnull=True))
     )
     for t, task in enumerate(tasks, start=1):
-        flat[f"duty.{task.key}"] = (f"履职效能·任务{t}", task.name)
+        flat[f"duty.{task.key}"] = (f"{duty}·任务{t}", task.name)
         for i, row in enumerate(task.rows.all(), start=1):
             for name, label in ROW_LABELS.items():
                 value = getattr(row, name)
                 text = OPERATORS.get(value, value) if name == "operator" else _text(value)
-                flat[f"duty.{row.key}.{name}"] = (f"履职效能·任务{t}指标{i}·{label}", text)
+                flat[f"duty.{row.key}.{name}"] = (f"{duty}·任务{t}指标{i}·{label}", text)
     titles = {s.key: s.title for s in evaluation.rubric.spec.report.sections}
     for section in evaluation.sections.all():
         title = titles.get(section.key, section.key)

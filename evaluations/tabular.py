@@ -14,7 +14,6 @@ from openpyxl.styles import Alignment, Font
 from .parsing import InputError, parse_percent
 from .services import EventInput, ImportRow
 
-RATE_KEY = "project_execution_rate_notified"
 IMPORT_HEADERS = (
     "单位编码",
     "单位名称",
@@ -74,7 +73,9 @@ def _rate_text(cell) -> str:
     return str(value)
 
 
-def parse_notified(data: bytes, known_codes: set[str] | None = None) -> list[ImportRow]:
+def parse_notified(
+    data: bytes, known_codes: set[str] | None = None, rate_key: str | None = None
+) -> list[ImportRow]:
     """Rows of the import sheet: 单位编码, 单位名称, 执行率, 受表彰事项, 受批评事项.
     A blank cell leaves that value as it is; “无” in an events cell clears the events.
     Every problem (format, unknown 单位编码) is reported at once, each with its row."""
@@ -104,9 +105,9 @@ def parse_notified(data: bytes, known_codes: set[str] | None = None) -> list[Imp
             problems.append(f"第{number}行：没有单位编码为 {code} 的本年度自评")
             continue
         values = {}
-        if values_[2] not in (None, ""):
+        if values_[2] not in (None, "") and rate_key is not None:
             try:
-                values[RATE_KEY] = parse_percent(_rate_text(cells[2]))
+                values[rate_key] = parse_percent(_rate_text(cells[2]))
             except InputError as exc:
                 problems.append(f"第{number}行：执行率{exc}")
                 continue

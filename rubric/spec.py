@@ -227,6 +227,18 @@ class Rubric:
         return frozenset(used)
 
     @property
+    def notified_input(self) -> InputSpec | None:
+        """The rate the finance bureau notifies (the first finance-bureau input in %), which
+        the review page and the notified-data import set; None where the rubric has none."""
+        return next((i for i in self.inputs if i.source == "finance_bureau" and i.is_rate), None)
+
+    @property
+    def bonus_penalty_per_event(self) -> Decimal | None:
+        """Points per 受表彰/受批评 event, where the rubric has a bonus_penalty leaf."""
+        leaf = self.leaf_with_method("bonus_penalty")
+        return Decimal(str(leaf.params["per_event"])) if leaf is not None else None
+
+    @property
     def evaluation_name(self) -> str:
         """部门整体支出绩效自评 or 项目支出绩效自评: the words for titles and file names."""
         return "项目支出绩效自评" if self.kind == "project" else "部门整体支出绩效自评"

@@ -159,7 +159,8 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
         )
         rows = []
         for e in evaluations:
-            rate = next((f.value for f in e.figures.all() if f.key == tabular.RATE_KEY), None)
+            key = getattr(fy.rubric.spec.notified_input, "key", None)
+            rate = next((f.value for f in e.figures.all() if f.key == key), None)
             bonus = "；".join(b.description for b in e.bonus_events.all() if b.kind == "bonus")
             penalty = "；".join(b.description for b in e.bonus_events.all() if b.kind == "penalty")
             rows.append((e.department.code, e.department.name, rate, bonus, penalty))
@@ -179,7 +180,10 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
         else:
             try:
                 codes = set(fy.evaluations.values_list("department__code", flat=True))
-                rows = tabular.parse_notified(upload.read(tabular.MAX_IMPORT_BYTES + 1), codes)
+                rate = fy.rubric.spec.notified_input
+                rows = tabular.parse_notified(
+                    upload.read(tabular.MAX_IMPORT_BYTES + 1), codes, rate.key if rate else None
+                )
                 count = services.notified_import(fy, request.user, rows)
             except tabular.ImportError_ as exc:
                 error = str(exc)
@@ -233,6 +237,12 @@ def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
             "changes": changes,
             "bonus_text": "\n".join(e.description for e in events if e.kind == "bonus"),
             "penalty_text": "\n".join(e.description for e in events if e.kind == "penalty"),
+            # the finance bureau's figures the rubric declares: its notified rate, 加减分 events
+            "notified_input": result.sheet.rubric.notified_input,
+            "notified_value": result.sheet.values.get(
+                getattr(result.sheet.rubric.notified_input, "key", "")
+            ),
+            "per_event": result.sheet.rubric.bonus_penalty_per_event,
             # What the page offers is what the services allow: one policy (evaluations.access).
             "access": access,
             "can_annotate": access.can(Action.ANNOTATE),
@@ -275,7 +285,7 @@ def set_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "复核分：" + "；".join(exc.messages))
         return _back(pk, "line-" + feedback.anchor_of(code))
-    what = "该履职效能指标" if is_row_key(code) else f"指标 {code} "
+    what = "该指标行" if is_row_key(code) else f"指标 {code} "
     _run(
         request,
         lambda: services.evaluation_set_reviewed(
@@ -357,6 +367,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notified(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation, _ = _review_page(request, pk)
+    notified = evaluation.rubric.spec.notified_input
     try:
         rate = PercentField().clean(request.POST.get("rate", ""))
     except ValidationError as exc:
@@ -373,7 +384,10 @@ def notified(request: HttpRequest, pk: int) -> HttpResponse:
     _run(
         request,
         lambda: services.evaluation_set_notified(
-            evaluation.pk, request.user, values={tabular.RATE_KEY: rate}, events=events
+            evaluation.pk,
+            request.user,
+            values={notified.key: rate} if notified is not None else {},
+            events=events if evaluation.rubric.spec.bonus_penalty_per_event is not None else None,
         ),
         "财政局通报数据已保存，得分已重新计算。",
     )

@@ -347,3 +347,18 @@ def test_withdraw_sends_nothing_and_a_mail_failure_keeps_the_transition(
         services.evaluation_submit(submitted.pk, users["filer"], submitted.version)
     submitted.refresh_from_db()
     assert submitted.status == "submitted"
+
+
+def test_the_notified_form_follows_the_rubric(reviewer_client, seed_eval):
+    """The seed rubric's notified rate and 加减分 (2.5 a event) are offered by their labels; a
+    rubric with neither (the MoF project layout) offers no form and refuses no one."""
+    from evaluations.demo import seed_demo
+
+    html = reviewer_client.get(reverse("review:evaluation", args=[seed_eval.pk])).content.decode()
+    assert "一般公共预算项目支出年度平均执行率（%）" in html
+    assert "每项加2.5分" in html
+    seed_demo(with_project=True)  # the reviewer also reviews the demo county
+    project = Evaluation.objects.get(department__code="demo-county-agriculture")
+    html = reviewer_client.get(reverse("review:evaluation", args=[project.pk])).content.decode()
+    assert "本评分体系没有由财政局填报的数据" in html
+    assert 'name="rate"' not in html and "受表彰事项" not in html

@@ -22,11 +22,11 @@ from django.utils import timezone
 from evaluations import access, services
 from evaluations.access import Action
 from evaluations.models import Evaluation
-from evaluations.tabular import RATE_KEY
 from evaluations.workflow import Status
 
 from .helpers import client_for, pdf_bytes
 
+RATE_KEY = "project_execution_rate_notified"  # the seed rubric's notified rate
 ROLES = ("filer", "other_filer", "reviewer", "other_reviewer", "admin")
 
 
