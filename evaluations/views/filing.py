@@ -458,7 +458,7 @@ class IndicatorForms:
 
 
 class DutyStep:
-    title = "履职效能"
+    title = "绩效指标"  # the rubric's step title is shown; this is the fallback
 
     def unbound(self, evaluation):
         return DutyForms(evaluation=evaluation)

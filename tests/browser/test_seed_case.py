@@ -94,3 +94,21 @@ def test_enter_the_whole_seed_case_through_the_ui(page: Page):
     assert str(figures["expenditure_final_total"]) == "1954.07"
     assert str(figures["adjusted_budget_total"]) == "1997.16"
     assert str(figures["initial_budget"]) == "2959.47"
+
+    # the finance bureau approves and publishes it; nothing of the other (MoF) rubric shows
+    page.context.clear_cookies()
+    login(page, "reviewer")
+    page.goto(f"/review/evaluations/{filed.pk}/")
+    expect(page.get_by_test_id("status")).to_have_text("已提交")
+    for words in ("年度资金总额", "绩效指标完成情况分析", "偏差原因分析"):
+        expect(page.locator("main")).not_to_contain_text(words)
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_test_id("approve").click()
+    expect(page.get_by_text("已审核通过。")).to_be_visible()
+    page.goto(f"/review/evaluations/{filed.pk}/")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_test_id("publish").click()
+    shot(page, "seed-case-7-published")
+    filed.refresh_from_db()
+    assert filed.status == "published"
+    assert filed.publications.get().size > 10_000
