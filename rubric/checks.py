@@ -39,19 +39,7 @@ _COALESCE = re.compile(
     re.I,
 )
 _COMP = re.compile(r"[<>＜＞][=＝]|[<＜][>＞]|[=＝][=＝]|[!！][=＝]|[=<>≥≤≠＝＜＞]")
-_COMP_CANON = {
-    "=": "=",
-    "==": "=",
-    "<>": "<>",
-    "!=": "<>",
-    "≠": "<>",
-    "<": "<",
-    ">": ">",
-    "<=": "<=",
-    "≤": "<=",
-    ">=": ">=",
-    "≥": ">=",
-}
+_COMP_CANON = expression.COMPARISONS  # one table of comparison spellings: rubric/expr.py
 _FULL = str.maketrans("＝＜＞！０１２３４５６７８９．", "=<>!0123456789.")
 _OPEN, _CLOSE = "(（", ")）"
 _OPERAND_END = set('0123456789０１２３４５６７８９)）"”') | set(

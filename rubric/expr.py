@@ -201,7 +201,7 @@ _PARSER = Lark(
 _DIGITS = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _ADD = {"+": "+", "＋": "+", "-": "-", "－": "-", "−": "-"}
 _MUL = {"*": "*", "＊": "*", "×": "*", "/": "/", "／": "/", "÷": "/"}
-_COMP = {
+COMPARISONS = _COMP = {  # every way to write a comparison -> its canonical form
     "=": "=",
     "==": "=",
     "<>": "<>",

@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..transfer import EvaluationData, Problem, TransferError
 from .common import locked, locked_for_filer, record_changes, refresh_totals
+from .editing import _save_sections
 from .errors import NotEditable
 
 
@@ -287,14 +288,7 @@ def _replace(
         ReportSection.objects.filter(evaluation=evaluation).exclude(
             key__in=list(data.sections)
         ).delete()
-        existing = {s.key: s for s in ReportSection.objects.filter(evaluation=evaluation)}
-        for key, text in data.sections.items():
-            section = existing.get(key)
-            if section is None:
-                ReportSection.objects.create(evaluation=evaluation, key=key, text=text)
-            elif section.text != text:
-                section.text = text
-                section.save(update_fields=["text"])
+        _save_sections(Evaluation.objects.get(pk=evaluation.pk), data.sections)
     evaluation = Evaluation.objects.get(pk=evaluation.pk)  # no stale prefetched rows
     changes = record_changes(evaluation, actor, before)
     Evaluation.objects.filter(pk=evaluation.pk).update(
