@@ -295,6 +295,21 @@ def parse(content: Any) -> Rubric:
     if not isinstance(content, dict):
         raise RubricError("评分体系文件的顶层应为映射（format、key、inputs、indicators…）")
     if "format" not in content:
+        if any(
+            k in content
+            for k in (
+                "inputs",
+                "input_groups",
+                "report",
+                "steps",
+                "header",
+                "checks",
+                "total",
+                "kind",
+            )
+        ):
+            # a new-style file that forgot its first line: never read it with another's inputs
+            raise RubricError("format: 缺少必填字段（文件格式版本，第一行写 format: 2）")
         return _legacy(content)
     if content.get("format") != FORMAT:
         raise RubricError(f"format: 不支持的格式版本 {content.get('format')!r}，应为 {FORMAT}")

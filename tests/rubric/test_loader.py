@@ -200,6 +200,7 @@ BROKEN = {
     ),
     "declared_total": ({**VALID, "total": 120}, ["100", "120"]),
     "format_3": ({**VALID, "format": 3}, ["format"]),
+    "format_missing": ({k: v for k, v in VALID.items() if k != "format"}, ["format: 缺少必填字段"]),
     "yaml_syntax": ("key: [unclosed\nindicators: {", ["YAML", "rubric.yaml"]),
     "a_list": ("- 1\n- 2\n", ["顶层应为映射"]),
     "empty_file": ("", ["顶层应为映射"]),
