@@ -8,7 +8,7 @@ same engine as the table, through `report_context`; the templates only lay it ou
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -228,17 +228,6 @@ def _r(value: Decimal | None) -> str:
     return "—" if value is None else fmt.rate(value)
 
 
-@dataclass
-class ReportData:
-    evaluation: Evaluation
-    sheet: ScoreSheet
-    texts: dict[str, str]
-    figures: dict[str, Decimal | None]
-    header: list[Any]
-    rows: list[TableRow]
-    generated: dict[str, str] = field(default_factory=dict)
-
-
 def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
     """Everything the PDF templates show, computed here once."""
     sheet = score_evaluation(evaluation)
@@ -271,7 +260,9 @@ def template_values(evaluation: Evaluation, sheet: ScoreSheet) -> dict[str, str]
     derived rates included) and the context names of rubric.templates.CONTEXT."""
     e, d = evaluation, evaluation.department
     declared = sheet.rubric.inputs_by_key
-    values = {k: templates.shown(declared.get(k), v) for k, v in sheet.values.items()}
+    values = {
+        k: fmt.input_value(declared.get(k), v, in_sentence=True) for k, v in sheet.values.items()
+    }
     values.update(
         department=d.name,
         unit=d.short_name or d.name,

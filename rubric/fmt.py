@@ -22,9 +22,12 @@ def rate(value: Decimal, places: int = 2) -> str:
     return f"{value:.{places}f}%"
 
 
-def input_value(spec, value) -> str:
-    """An input's value as shown beside its label: the rubric's decimals, % for a rate, the
-    count unit for a count (万元 is in the table's heading); 是/否; a date as 2022-09-30."""
+def input_value(spec, value, *, in_sentence: bool = False) -> str:
+    """An input's value with the rubric's decimals; 是/否; a date as 2022-09-30; "" for none.
+
+    Beside its label: thousands separators for money, % for a rate, the unit of a count (万元
+    is in the heading). In a report sentence (`in_sentence`): no separators and no unit but %,
+    since the sentence writes its own ("…{initial_budget}万元")."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
@@ -32,8 +35,11 @@ def input_value(spec, value) -> str:
     if isinstance(value, Decimal):
         decimals = getattr(spec, "decimals", 2)
         unit = getattr(spec, "unit", "万元")
-        text = f"{value:,.{decimals}f}" if unit in ("万元", "元") else f"{value:.{decimals}f}"
-        return text + ("" if unit in ("万元",) else unit)
+        money = unit in ("万元", "元")
+        text = f"{value:,.{decimals}f}" if money and not in_sentence else f"{value:.{decimals}f}"
+        if in_sentence:
+            return text + "%" if unit == "%" else text
+        return text + ("" if unit == "万元" else unit)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

@@ -12,7 +12,6 @@ MODES = {
     "down": decimal.ROUND_DOWN,  # truncate (截尾)
     "up": decimal.ROUND_UP,  # away from zero (进一)
 }
-MODE_LABELS = {"half_up": "四舍五入", "half_even": "银行家舍入", "down": "截尾", "up": "进一"}
 
 HUNDRED = Decimal(100)
 

@@ -128,12 +128,6 @@ class ReportSpec:
     annex: str = "{evaluation_name}表。"  # the last chapter's text (五、附件); "" = none
     annex_title: str = "五、附件"
 
-    def by_key(self) -> dict[str, ReportSection]:
-        return {s.key: s for s in self.sections}
-
-    def chapters(self) -> list[str]:
-        return list(dict.fromkeys(s.chapter for s in self.sections))
-
 
 @dataclass(frozen=True)
 class Step:

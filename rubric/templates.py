@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 
 MAX_LENGTH = 2000
 _NAME = re.compile(r"\{\{|\}\}|\{([a-z_][a-z0-9_]*)\}|[{}]")
@@ -85,19 +84,3 @@ def fill(template: str, values: Mapping[str, str]) -> str:
         return "—" if value in (None, "") else str(value)
 
     return _NAME.sub(one, template)
-
-
-def shown(spec, value) -> str:
-    """An input's value as a template writes it: 1954.07 (万元, no unit: the sentence has
-    it), 97.84%, 23, 是, 2022-09-30; "" when it has none."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, Decimal):
-        decimals = getattr(spec, "decimals", 2)
-        text = f"{value:.{decimals}f}"
-        return text + "%" if getattr(spec, "unit", "") == "%" else text
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)

@@ -41,14 +41,6 @@ class _ParsedField(forms.CharField):
         return value
 
 
-class AmountField(_ParsedField):
-    placeholder = "万元"
-    fixed_places = True
-
-    def parse(self, text):
-        return parsing.parse_amount(text)
-
-
 class PercentField(_ParsedField):
     placeholder = "%"
     fixed_places = True
