@@ -812,7 +812,9 @@ def score_row(
     numbers = _row_numbers(row)
     prefix = f"{numbers}，" if numbers else ""
     actual_text = row.actual_text.strip()
-    if actual_text and actual_text == row.target_text.strip():
+    # the same words are a restatement unless the numbers say the target was met exactly
+    exact = row.actual_value is not None and row.actual_value == row.target_value
+    if actual_text and actual_text == row.target_text.strip() and not exact:
         warnings.append(
             Warning(
                 "restated_target",

@@ -95,3 +95,24 @@ def test_the_seeds_restated_targets_are_flagged():
     rows = [ln.code for ln in sheet.lines if ln.row is not None]
     assert flagged == rows and len(rows) == 13  # every row of the seed restates its target
     assert any("文字相同" in w.message for w in sheet.line("2.1.1").warnings)
+
+
+def test_the_same_words_with_the_target_met_exactly_are_not_flagged():
+    from rubric.methods import score_row
+    from rubric.rounding import Rounding
+
+    def codes(actual):
+        row = TargetRow(
+            name="合格率",
+            points=Decimal(10),
+            target_text="100%",
+            actual_text="100%",
+            target_value=Decimal(100),
+            actual_value=actual,
+            unit="%",
+        )
+        return [w.code for w in score_row(row, "proportional", Rounding()).warnings]
+
+    assert "restated_target" not in codes(Decimal(100))
+    assert "restated_target" in codes(None)
+    assert "restated_target" in codes(Decimal(98))
