@@ -1,5 +1,6 @@
 # The web and worker image: Python, WeasyPrint's libraries, the CJK fonts, the front-end
 # assets from the npm registry (build stage), static files collected for whitenoise.
+# Every command it runs is in scripts/app.sh (gunicorn's settings: config/gunicorn.conf.py).
 
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
@@ -20,9 +21,12 @@ COPY pyproject.toml ./
 RUN pip install .
 COPY . .
 COPY --from=assets /src/node_modules/bootstrap/dist node_modules/bootstrap/dist
-RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && useradd --system --home /app app \
+RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only scripts/app.sh collectstatic \
+    && useradd --system --uid 10001 --home /app app \
     && mkdir -p /app/var && chown -R app /app/var
-USER app
+# By number (hadolint DL3066): a host or orchestrator can tell it is not root without /etc/passwd.
+USER 10001
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "60", "--access-logfile", "-"]
+# The same start-up script CI's production smoke test runs (tests/production): the web process
+# by default; compose runs `scripts/app.sh migrate` and `scripts/app.sh worker` from this image.
+CMD ["scripts/app.sh", "web"]

@@ -4,15 +4,19 @@
 #
 #   DATABASE_URL=postgres://… MEDIA_ROOT=/path/to/media scripts/backup.sh BACKUP_DIR
 #
-# With S3-compatible storage (S3_BUCKET set, as in docker-compose) the objects are copied with
-# MinIO's client instead:  mc mirror store/$S3_BUCKET BACKUP_DIR/media
+# With S3-compatible storage (S3_BUCKET set, as in docker-compose) the bucket's objects are
+# copied by scripts/storage_sync.py (boto3; S3_* variables as in config/settings.py) into the
+# same media.tar.gz; PYTHON names the interpreter that has boto3 (default python3).
 set -euo pipefail
 out=${1:?usage: backup.sh BACKUP_DIR}
 : "${DATABASE_URL:?DATABASE_URL is required}"
 mkdir -p "$out"
 pg_dump --format=custom --no-owner --no-privileges --file="$out/db.dump" "$DATABASE_URL"
 if [ -n "${S3_BUCKET:-}" ]; then
-    echo "S3_BUCKET is set: copy the bucket with: mc mirror store/$S3_BUCKET $out/media" >&2
+    staging=$(mktemp -d)
+    trap 'rm -rf "$staging"' EXIT
+    "${PYTHON:-python3}" "$(dirname "$0")/storage_sync.py" download "$staging"
+    tar -C "$staging" -czf "$out/media.tar.gz" .
 else
     media=${MEDIA_ROOT:-var/media}
     mkdir -p "$media"
