@@ -11,6 +11,8 @@ import hashlib
 import io
 import os
 import re
+import subprocess
+import sys
 import uuid
 import zipfile
 from html import unescape
@@ -21,7 +23,7 @@ import requests
 from tests.evaluations.filing_helpers import form_data
 
 from .conftest import create_database, drop_database
-from .processes import port_open, wait_for
+from .processes import ROOT, port_open, wait_for
 
 pytestmark = [
     pytest.mark.production,
@@ -116,18 +118,19 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def published_link(base: str) -> str | None:
-    page = requests.get(f"{base}/public/", timeout=TIMEOUT)
+def published_link(base: str, headers: dict[str, str]) -> str | None:
+    page = requests.get(f"{base}/public/", headers=headers, timeout=TIMEOUT)
     assert page.status_code == 200
     match = re.search(r'href="(/public/reports/\d+/)"', page.text)
     return match.group(1) if match else None
 
 
-def download_published(base: str) -> tuple[bytes, str]:
+def download_published(base: str, headers: dict[str, str] | None = None) -> tuple[bytes, str]:
     """As an anonymous visitor: the public list, then the PDF; the bytes and the recorded
     SHA-256 the response carries."""
-    link = wait_for("公开页面出现 PDF", lambda: published_link(base), SLOW)
-    response = requests.get(f"{base}{link}", timeout=TIMEOUT)
+    headers = headers or {}
+    link = wait_for("公开页面出现 PDF", lambda: published_link(base, headers), SLOW)
+    response = requests.get(f"{base}{link}", headers=headers, timeout=TIMEOUT)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
@@ -246,7 +249,9 @@ def test_file_review_publish_evidence_bulk_job_backup_and_restore(stack, tmp_pat
     assert any(k.startswith("jobs/") for k in stack.bucket_objects())
 
     # Backup of the database and the bucket; restored into a new database and a new bucket,
-    # a second gunicorn serves the same published PDF.
+    # a second gunicorn serves the same published PDF. That one runs as behind the HTTPS
+    # proxy of a real deployment (its own host name only, HTTPS redirect on): the requests
+    # come as the proxy forwards them, and the compose health check still passes.
     backup = tmp_path / "backup"
     stack.run("bash", "scripts/backup.sh", str(backup))
     assert (backup / "db.dump").stat().st_size > 0
@@ -256,12 +261,19 @@ def test_file_review_publish_evidence_bulk_job_backup_and_restore(stack, tmp_pat
         **stack.env,
         "DATABASE_URL": create_database(name),
         "S3_BUCKET": "jixiao-restored",
+        "DJANGO_ALLOWED_HOSTS": "jixiao.example.cn",
+        "DJANGO_SECURE_SSL_REDIRECT": "1",
+        "DJANGO_SECURE_COOKIES": "1",
     }
     try:
         stack.run("bash", "scripts/restore.sh", str(backup), env=restored_env)
         assert stack.bucket_objects("jixiao-restored") == stack.bucket_objects()
         proc, restored = stack.start_web(restored_env, "web-restored")
-        pdf_again, recorded_again = download_published(restored)
+        assert requests.get(f"{restored}/healthz", timeout=TIMEOUT).status_code == 400
+        stack.run(sys.executable, "scripts/healthcheck.py", env=proc.env)
+        pdf_again, recorded_again = download_published(
+            restored, {"Host": "jixiao.example.cn", "X-Forwarded-Proto": "https"}
+        )
         assert sha256(pdf_again) == recorded_again == recorded
         proc.stop()
     finally:
@@ -278,13 +290,28 @@ def test_healthz_follows_the_storage(stack):
         response = requests.get(f"{base}/healthz", timeout=TIMEOUT)
         return response.json() if response.status_code == expected else None
 
+    def container_check() -> subprocess.CompletedProcess:
+        """docker-compose's health check of the web service, the same script."""
+        return subprocess.run(
+            [sys.executable, "scripts/healthcheck.py"],
+            cwd=ROOT,
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
     assert wait_for("/healthz 为 200", lambda: health(200), 30)["storage"] is True
+    assert container_check().returncode == 0
     stack.s3.stop()
     down = wait_for("S3 停止后 /healthz 为 503", lambda: health(503), 90)
     assert down["storage"] is False and down["database"] is True
+    failed = container_check()
+    assert failed.returncode == 1 and "/healthz 503" in failed.stdout, failed.stdout
     stack.s3.start()
     wait_for("S3 服务重新监听", lambda: port_open(stack.s3_port), 60, stack.s3)
     # moto keeps its buckets in memory: the restarted server has to be given it again.
     stack.s3_client().create_bucket(Bucket=stack.bucket)
     up = wait_for("S3 恢复后 /healthz 为 200", lambda: health(200), 90)
     assert up["storage"] is True
+    assert container_check().returncode == 0
