@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench
+.PHONY: install run test smoke lint format bench
 
 install:
 	@bash scripts/bootstrap.sh
@@ -20,7 +20,13 @@ test: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/docker-compose --env-file .env.example -f docker-compose.yml config --quiet
+	$(VENV)/bin/hadolint --config .hadolint.yaml Dockerfile
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The production path over real HTTP (tests/production): gunicorn and db_worker started by
+# scripts/app.sh, PostgreSQL (DATABASE_URL, required), an S3 server and an SMTP sink on loopback.
+smoke: install
+	$(PY) -m pytest -p no:cacheprovider -m production tests/production $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check --fix .
