@@ -231,6 +231,7 @@ def test_file_review_publish_evidence_bulk_job_backup_and_restore(stack, tmp_pat
     started = post(reviewer, base, f"{dashboard.group(1)}jobs/render_drafts/", dashboard.group(1))
     job = re.search(r"/review/jobs/(\d+)/$", started.url)
     assert job, started.url
+    assert 'aria-label="进度"' in started.text and "生成全部部门的草稿 PDF" in started.text
     seen = []
 
     def finished():
@@ -243,6 +244,8 @@ def test_file_review_publish_evidence_bulk_job_backup_and_restore(stack, tmp_pat
     assert final["state"] == "done", final
     assert final["total"] >= 1 and final["done"] == final["total"] and final["percent"] == 100
     assert any(s["state"] in ("queued", "running") for s in seen), seen
+    page = reviewer.get(started.url, timeout=TIMEOUT).text
+    assert 'data-state="done"' in page and 'aria-valuenow="100"' in page
     archive = reviewer.get(f"{base}{final['result']}", timeout=TIMEOUT)
     with zipfile.ZipFile(io.BytesIO(archive.content)) as zf:
         assert any(name.endswith(".pdf") for name in zf.namelist())
