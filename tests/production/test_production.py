@@ -114,6 +114,18 @@ def mails(stack, address: str, subject_part: str, count: int = 1):
     )
 
 
+def evidence_pdf() -> bytes:
+    """A real one-page PDF, unique (an identical file would be refused as a duplicate)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"冒烟测试佐证 {uuid.uuid4().hex}"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -164,7 +176,7 @@ def test_file_review_publish_evidence_bulk_job_backup_and_restore(stack, tmp_pat
     assert added in filer.get(f"{base}{duty}", timeout=TIMEOUT).text
 
     before = set(stack.bucket_objects())
-    evidence = b"%PDF-1.4\n% smoke test evidence " + uuid.uuid4().hex.encode() + b"\n%%EOF\n"
+    evidence = evidence_pdf()
     review_step = f"/evaluations/{pk}/step/review/"
     page = filer.get(f"{base}{review_step}", timeout=TIMEOUT)
     uploaded = filer.post(
