@@ -166,13 +166,14 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
             rows.append((e.department.code, e.department.name, rate, bonus, penalty))
         response = HttpResponse(
             tabular.xlsx_bytes("财政局通报数据", tabular.IMPORT_HEADERS, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=tabular.XLSX_CONTENT_TYPE,
         )
         response["Content-Disposition"] = _attachment(
             f"{fy.region.name}{fy.year}年度财政局通报数据.xlsx"
         )
         return response
     error = ""
+    outcomes = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -184,16 +185,19 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
                 rows = tabular.parse_notified(
                     upload.read(tabular.MAX_IMPORT_BYTES + 1), codes, rate.key if rate else None
                 )
-                count = services.notified_import(fy, request.user, rows)
+                outcomes = services.notified_import(fy, request.user, rows)
             except tabular.ImportError_ as exc:
                 error = str(exc)
             except services.ServiceError as exc:
                 error = exc.message
-            else:
-                messages.success(request, f"已导入 {count} 个单位的财政局通报数据。")
-                return redirect("review:dashboard", fy.region.code, fy.year)
+    counts = {}
+    for outcome in outcomes or ():
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return render(
-        request, "review/import.html", {"fy": fy, "error": error}, status=400 if error else 200
+        request,
+        "review/import.html",
+        {"fy": fy, "error": error, "outcomes": outcomes, "counts": counts},
+        status=400 if error else 200,
     )
 
 
