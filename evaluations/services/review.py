@@ -21,6 +21,7 @@ from ..scoring import line_key, score_range
 from ..workflow import Status
 from .common import locked, record_changes, refresh_totals, set_figures
 from .errors import NotFound, ServiceError
+from .text import CONTROL, checked
 
 
 def _as_reviewer(evaluation_id: int, actor, action: str) -> Evaluation:
@@ -50,6 +51,7 @@ def evaluation_set_reviewed(
     from ..selectors import evaluations_for_scoring
     from ..submission import review
 
+    reason = checked(reason, "reviewed_reason", field="reason")
     evaluation = _as_reviewer(evaluation_id, actor, Action.SET_REVIEWED)
     sheet = review(evaluations_for_scoring().get(pk=evaluation.pk)).sheet
     line = next((ln for ln in sheet.lines if ln.is_leaf and line_key(ln) == code), None)
@@ -91,6 +93,7 @@ def evaluation_set_reviewed(
 @transaction.atomic
 def annotation_add(evaluation_id: int, actor, *, target: str, label: str, text: str) -> Annotation:
     """A reviewer's remark on one part of the filing."""
+    text = checked(text, "annotation", field="text")
     evaluation = _as_reviewer(evaluation_id, actor, Action.ANNOTATE)
     if not text.strip():
         raise ServiceError("请填写批注内容")
@@ -98,7 +101,7 @@ def annotation_add(evaluation_id: int, actor, *, target: str, label: str, text: 
     annotation = Annotation.objects.create(
         evaluation=evaluation,
         target=target[:80],
-        target_label=label[:300],
+        target_label=CONTROL.sub("", label)[:300],
         author=actor,
         text=text.strip(),
     )
@@ -134,6 +137,7 @@ def _annotation(
 
 @transaction.atomic
 def annotation_reply(evaluation_id: int, annotation_id: int, actor, *, text: str) -> Annotation:
+    text = checked(text, "reply", field="text")
     evaluation, annotation, _ = _annotation(evaluation_id, annotation_id, actor)
     if not text.strip():
         raise ServiceError("请填写回复内容")
@@ -174,6 +178,8 @@ def _set_notified(
     events: list[EventInput] | None,
 ) -> None:
     # The caller has checked Action.NOTIFY on the locked row (_as_reviewer).
+    for e in events or ():
+        checked(e.description, "event", field=e.kind)
     before = snapshot.flatten(evaluation)
     before.update(_events_flat(evaluation))
     set_figures(evaluation, values, Source.FINANCE_BUREAU)
@@ -183,7 +189,7 @@ def _set_notified(
             BonusEvent(
                 evaluation=evaluation,
                 kind=e.kind,
-                description=e.description[:500],
+                description=e.description,
                 recorded_by=actor,
             )
             for e in events

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.limits import upload_refused
 from rubric import fmt
 
 from .. import feedback, selectors, services, snapshot, tabular
@@ -176,7 +177,9 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
     outcomes = None
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is None:
+        if upload_refused(request):
+            error = upload_refused(request)
+        elif upload is None:
             error = "请选择要导入的 .xlsx 文件"
         else:
             try:
