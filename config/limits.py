@@ -43,14 +43,11 @@ class RequestSizeMiddleware:
             declared = 0
         if declared > limit:
             log.warning("request body of %s bytes refused (limit %s)", declared, limit)
-            response = render(
-                request,
-                "errors/too_large.html",
-                {"message": too_large_message(limit)},
-                status=413,
+            # The body is left unread (WSGI servers close such a connection themselves; a
+            # Connection header is not the application's to set).
+            return render(
+                request, "errors/too_large.html", {"message": too_large_message(limit)}, status=413
             )
-            response["Connection"] = "close"  # the body is left unread
-            return response
         return self.get_response(request)
 
 

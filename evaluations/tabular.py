@@ -223,7 +223,7 @@ def _notified_row(number: int, cells, known_codes, rate_key) -> ImportRow:
         try:
             values[rate_key] = parse_percent(_rate_text(cells[2]))
         except InputError as exc:
-            return ImportRow(number, code, {}, None, name=name, problem=f"执行率{exc}")
+            return ImportRow(number, code, {}, None, name=name, problem=f"执行率：{exc}")
     events = None
     if values_[3] not in (None, "") or values_[4] not in (None, ""):
         events = _events(values_[3] or "", "bonus") + _events(values_[4] or "", "penalty")

@@ -50,6 +50,7 @@ def test_a_400_mb_upload_is_refused_unread(media, users, seed_eval):
     url = reverse("filing:evidence_upload", args=[seed_eval.pk])
     response = _post_declaring(client, url, 400 * MB)
     assert response.status_code == 413
+    assert not response.has_header("Connection")  # hop-by-hop: WSGI servers refuse it
     page = text_of(response)
     assert "文件过大" in page and "100 MB" in page
     assert "绩效自评" in page  # the site's layout
