@@ -211,3 +211,47 @@ def test_ascii_and_full_width_digits_still_read(text, value):
     from decimal import Decimal
 
     assert parsing.parse_decimal(text) == Decimal(value)
+
+
+# ---------------------------------------------------------------------------- the writers
+
+
+def test_the_filers_template_keeps_formula_like_names_as_text(seeded):
+    """A task or row name typed as a formula reached the reviewer's workbook live."""
+    from evaluations import xlsx_template
+    from evaluations.models import DutyIndicator, DutyTask, Evaluation
+    from evaluations.selectors import evaluations_for_scoring
+
+    evaluation = Evaluation.objects.get(department__code=CODE, fiscal_year__year=2022)
+    task = DutyTask.objects.filter(evaluation=evaluation).first()
+    DutyTask.objects.filter(pk=task.pk).update(name="=cmd|' /C calc'!A0")
+    DutyIndicator.objects.filter(task=task).update(note='=HYPERLINK("http://evil")')
+    body = xlsx_template.build_template(evaluations_for_scoring().get(pk=evaluation.pk))
+    ws = load_workbook(io.BytesIO(body))[xlsx_template.SHEET_ROWS]
+    names = [c for c in ws["B"] if c.value == "=cmd|' /C calc'!A0"]
+    assert names and all(c.data_type == "s" and c.quotePrefix for c in names)
+    raw = zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet2.xml").decode()
+    assert "<f>" not in raw
+    # read back as text, as typed
+    data, _, _ = xlsx_template.read_template(body)
+    tasks = [t for rows in data["target_rows"].values() for t in rows]
+    assert "=cmd|' /C calc'!A0" in [t["name"] for t in tasks]
+
+
+def test_the_dashboard_exports_keep_department_names_as_text(seeded, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from evaluations.models import Department
+
+    Department.objects.filter(code=CODE).update(name="=cmd|' /C calc'!A0")
+    client.force_login(get_user_model().objects.get(username="reviewer"))
+    url = reverse("review:dashboard", args=["nansha", 2022])
+    body = client.get(url, {"export": "csv"}).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert [r[1] for r in rows if r[0] == CODE] == ["'=cmd|' /C calc'!A0"]
+    ws = load_workbook(io.BytesIO(client.get(url, {"export": "xlsx"}).content)).active
+    cell = next(r[1] for r in ws.iter_rows(min_row=2) if r[0].value == CODE)
+    assert cell.value == "=cmd|' /C calc'!A0" and cell.data_type == "s"
+    total = next(r[4] for r in ws.iter_rows(min_row=2) if r[0].value == CODE)
+    assert total.data_type == "n"  # numbers stay numbers
