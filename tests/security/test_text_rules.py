@@ -257,3 +257,24 @@ def test_filer_services_with_arbitrary_text(media, users, seed_eval, name):
             call(text)
 
     run()
+
+
+# ---------------------------------------------------------------------------- imports
+
+
+def test_the_json_import_refuses_control_characters_with_their_path(media, users, seed_eval):
+    from evaluations import transfer
+    from evaluations.selectors import evaluations_for_scoring
+    from evaluations.services.transfer import evaluation_import
+
+    data = transfer.export_data(evaluations_for_scoring().get(pk=seed_eval.pk))
+    key = next(iter(data["sections"]))
+    data["sections"][key] = "正文\x00"
+    data["goals"]["overall_goal"] = "目标\x1b"
+    version = Evaluation.objects.get(pk=seed_eval.pk).version
+    with pytest.raises(transfer.TransferError) as info:
+        evaluation_import(data, actor=users["filer"])
+    paths = {p.path: p.message for p in info.value.problems}
+    assert "控制字符" in paths[f"sections.{key}"]
+    assert "控制字符" in paths["goals.overall_goal"]
+    assert Evaluation.objects.get(pk=seed_eval.pk).version == version
