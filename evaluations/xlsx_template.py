@@ -54,7 +54,6 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("自评分说明", "claimed_reason"),
     ("备注", "note"),
 )
-MAX_SHEET_ROWS = 20 * transfer.MAX_ROWS  # physical rows looked at (blank ones included)
 BOLD = Font(bold=True)
 READONLY = PatternFill("solid", fgColor="EEEEEE")
 
@@ -283,14 +282,12 @@ def _sheet(wb, title: str):
 
 
 def _rows(ws, width: int):
-    """The sheet's rows after the header, as (row number, cells), bounded."""
-    for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=width), start=2):
-        if number > MAX_SHEET_ROWS:
-            raise _refuse(f"工作表“{ws.title}”行数过多")
-        cells = list(cells) + [None] * (width - len(cells))
-        if all(c is None or c.value in (None, "") for c in cells):
-            continue
-        yield number, cells
+    """The sheet's non-blank rows after the header, as (row number, cells): only `width`
+    columns and a bounded number of rows are read (tabular.bounded_rows)."""
+    try:
+        yield from tabular.bounded_rows(ws, width=width, max_rows=transfer.MAX_ROWS, min_row=2)
+    except tabular.ImportError_ as exc:
+        raise _refuse(f"工作表“{ws.title}”：{exc}") from exc
 
 
 def read_template(data: bytes) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:

@@ -255,3 +255,24 @@ def test_the_dashboard_exports_keep_department_names_as_text(seeded, client):
     assert cell.value == "=cmd|' /C calc'!A0" and cell.data_type == "s"
     total = next(r[4] for r in ws.iter_rows(min_row=2) if r[0].value == CODE)
     assert total.data_type == "n"  # numbers stay numbers
+
+
+def test_the_filers_template_reads_a_bounded_number_of_rows(seeded, cells_read):
+    from evaluations import transfer, xlsx_template
+    from evaluations.models import Evaluation
+    from evaluations.selectors import evaluations_for_scoring
+
+    evaluation = Evaluation.objects.get(department__code=CODE, fiscal_year__year=2022)
+    body = xlsx_template.build_template(evaluations_for_scoring().get(pk=evaluation.pk))
+    source = zipfile.ZipFile(io.BytesIO(body))
+    sheet = source.read("xl/worksheets/sheet2.xml").decode()
+    far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    sheet = sheet.replace("</sheetData>", far + "</sheetData>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            part = sheet if name == "xl/worksheets/sheet2.xml" else source.read(name)
+            target.writestr(name, part)
+    with pytest.raises(transfer.TransferError, match="行数过多"):
+        xlsx_template.read_template(out.getvalue())
+    assert cells_read["cells"] < 100_000
