@@ -36,7 +36,7 @@ LIMITS: dict[str, Limit] = {
     "target_text": Limit("指标值", 500),
     "unit": Limit("计量单位", 20),
     "grade": Limit("完成等级", 30),
-    "annotation": Limit("批注", 2_000),
+    "annotation": Limit("批注", 4_000),
     "reply": Limit("回复", 2_000),
     "comment": Limit("审核意见", 2_000),
     "reviewed_reason": Limit("复核理由", 1_000),
