@@ -81,7 +81,22 @@ def _filer_calls(evaluation, users):
     def version():
         return Evaluation.objects.get(pk=evaluation.pk).version
 
+    basic_key = next(s.key for s in evaluation.rubric.spec.report.sections if s.step == "basic")
+
+    def json_import(text):
+        from evaluations import transfer
+        from evaluations.services.transfer import evaluation_import
+
+        data = transfer.export_data(evaluations_for_scoring().get(pk=evaluation.pk))
+        data["sections"][key] = text
+        data["goals"]["goal_completion"] = text
+        return evaluation_import(data, actor=filer)
+
     return {
+        "basic": lambda text: services.evaluation_save_basic(
+            evaluation.pk, filer, version(), department={}, sections={basic_key: text}
+        ),
+        "json_import": json_import,
         "section": lambda text: services.evaluation_save_sections(
             evaluation.pk, filer, version(), texts={key: text}
         ),
@@ -115,7 +130,7 @@ def _filer_calls(evaluation, users):
 
 
 REVIEW_CALLS = ("annotation", "reply", "reviewed_reason", "event", "return_comment")
-FILER_CALLS = ("section", "answer_reason", "duty", "project")
+FILER_CALLS = ("basic", "json_import", "section", "answer_reason", "duty", "project")
 
 
 @pytest.mark.parametrize("bad", BAD)
