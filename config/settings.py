@@ -47,11 +47,15 @@ MIDDLEWARE = [
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads the body: an over-large request is refused unread.
+    "config.limits.RequestSizeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A storage failure raised by a view: a Chinese page in the site's layout (HTTP 503).
+    "config.limits.StorageErrorMiddleware",
     # Last: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -204,7 +208,19 @@ EVIDENCE_MAX_BYTES = int(env("EVIDENCE_MAX_MB", "20")) * 1024 * 1024
 # A bulk job still queued or running this long after it started is taken for dead (a worker
 # that crashed): it is marked failed when the same kind is started again, so it never blocks.
 BULK_JOB_STALE_AFTER_MINUTES = int(env("BULK_JOB_STALE_AFTER_MINUTES", "120"))
+# Request bodies (config/limits.py): the whole body, declared by CONTENT_LENGTH, is refused
+# unread above REQUEST_MAX_BYTES (several evidence files go in one request); a file stops being
+# received past UPLOAD_FILE_MAX_BYTES; form fields other than files are held in memory up to
+# DATA_UPLOAD_MAX_MEMORY_SIZE, files up to FILE_UPLOAD_MAX_MEMORY_SIZE (then a temporary file).
+REQUEST_MAX_BYTES = int(env("REQUEST_MAX_MB", "100")) * 1024 * 1024
+UPLOAD_FILE_MAX_BYTES = max(EVIDENCE_MAX_BYTES, 5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "config.limits.FileSizeUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "filing:home"

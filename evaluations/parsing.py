@@ -15,8 +15,11 @@ class InputError(ValueError):
 
 
 _SPACES = re.compile(r"\s+")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:\D|$))")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# ASCII digits only ([0-9], never \d, which in Python matches every script's digits): after
+# full-width digits are mapped to ASCII, any other digit (Arabic-Indic ١٩٥٤, Devanagari,
+# mathematical bold 𝟏𝟗𝟓𝟒 …) is refused with its own message rather than read as a number.
+_THOUSANDS = re.compile(r"(?<=[0-9]),(?=[0-9]{3}(?:[^0-9]|$))")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 # Full-width forms (U+FF01–FF5E) to ASCII, the ideographic space to a space, and the Chinese
@@ -50,8 +53,12 @@ def parse_decimal(
         if raw.endswith(suffix):
             raw = raw[: -len(suffix)]
             break
+    if any(ch.isdigit() for ch in raw if ord(ch) > 127):
+        raise InputError(f"{what}只能用 0～9 的数字（半角或全角），不能用其他文字的数字或符号")
     if "," in raw:
-        if not _THOUSANDS.search(raw) or not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})*(\.\d*)?", raw):
+        if not _THOUSANDS.search(raw) or not re.fullmatch(
+            r"[+-]?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]*)?", raw
+        ):
             raise InputError(f"请输入有效的{what}：千位分隔符的位置不对")
         raw = raw.replace(",", "")
     if not _NUMBER.fullmatch(raw):

@@ -220,6 +220,9 @@ def dashboard_evaluations(
     )
     if status:
         qs = qs.filter(status=status)
+    from .services.text import stripped
+
+    query = stripped(query, "search").strip()  # a NUL reached PostgreSQL: HTTP 500
     if query:
         qs = qs.filter(
             Q(department__name__icontains=query)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -21,19 +22,63 @@ IMPORT_HEADERS = (
     "受表彰事项",
     "受批评事项",
 )
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What an uploaded workbook may make the server do: read at most these, whatever the file
+# declares (its dimension, its row numbers, its zip headers). docs/evaluation-data.md lists them.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024  # the .xlsx file as uploaded
+MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # all its zip members together, uncompressed
+MAX_ZIP_MEMBERS = 500
+MAX_IMPORT_ROWS = 3000  # data rows of the finance bureau's sheet: one per department
+MAX_BLANK_ROWS = 1000  # blank rows tolerated among them (formatted but empty)
+
+# A cell that starts with one of these is taken for a formula by Excel, LibreOffice and WPS
+# (OWASP "CSV injection"): what a user typed is written as text, never as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: object) -> bool:
+    """True for text a spreadsheet would run as a formula; numbers are never formula-like."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def append_row(ws, values: Iterable) -> None:
+    """Append one row to an openpyxl sheet, text that starts like a formula as a text cell
+    (with Excel's quote prefix, so it stays text when edited); numbers stay numbers. Every
+    .xlsx the system writes goes through this function or put_cell()."""
+    values = list(values)
+    ws.append(values)
+    if any(formula_like(v) for v in values):
+        for cell, value in zip(ws[ws.max_row], values, strict=False):
+            if formula_like(value):
+                put_cell(cell, value)
+
+
+def put_cell(cell, value) -> None:
+    """Set one cell's value; text that starts like a formula is kept as text."""
+    cell.value = value
+    if formula_like(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def csv_value(value):
+    """A CSV field: a formula-like text gets a leading apostrophe (CSV has no text type)."""
+    if value is None:
+        return ""
+    return "'" + value if formula_like(value) else value
 
 
 def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    ws.append(list(headers))
+    append_row(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center")
     for row in rows:
-        ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        append_row(ws, [float(v) if isinstance(v, Decimal) else v for v in row])
     for column in ws.columns:
         width = max(len(str(c.value or "")) for c in column)
         ws.column_dimensions[column[0].column_letter].width = min(60, max(10, width * 2))
@@ -46,15 +91,69 @@ def xlsx_bytes(title: str, headers: Sequence[str], rows: Iterable[Sequence]) -> 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(headers)
+    writer.writerow([csv_value(v) for v in headers])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([csv_value(v) for v in row])
     # UTF-8 with BOM so that Excel on Chinese Windows opens it without mojibake.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 class ImportError_(ValueError):
-    """The sheet cannot be imported; the message lists every problem with its row."""
+    """The sheet cannot be imported at all (not a workbook, too large, wrong header)."""
+
+
+UNREADABLE = "无法读取该文件，请上传由本系统模板填写的 .xlsx 文件"
+
+
+def open_xlsx(data: bytes, *, unreadable: str = UNREADABLE):
+    """A read-only openpyxl workbook (formula cells read as their saved results), after
+    checking the file and its zip directory against the limits above. The declared member
+    sizes can be trusted as upper bounds: zipfile stops reading a member at its declared
+    size and refuses it when the content differs (CRC)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportError_(f"文件过大（{len(data) // 1024} KB），上限 5 MB")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ImportError_(unreadable) from exc
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImportError_(f"文件结构异常（含 {len(members)} 个部件），无法读取")
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportError_(
+            f"文件解压后过大（{unpacked // 1048576} MB，上限 {MAX_UNPACKED_BYTES // 1048576} MB），"
+            "无法读取；请删除多余的工作表、格式或图片后再上传"
+        )
+    if "xl/workbook.xml" not in {m.filename for m in members}:
+        raise ImportError_(unreadable)
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # a crafted workbook fails in many ways (zip, XML, openpyxl)
+        raise ImportError_(unreadable) from exc
+
+
+def bounded_rows(ws, *, width: int, max_rows: int, min_row: int = 1):
+    """(row number, cells) of the sheet's non-blank rows, reading only the first `width`
+    columns and at most `max_rows` non-blank plus MAX_BLANK_ROWS blank rows: never the
+    sheet's declared dimension, which a crafted file sets to 16,384 columns and a million
+    rows. More rows than that is refused, not silently cut."""
+    last = min_row + max_rows + MAX_BLANK_ROWS  # reaching it: the sheet has rows past the limit
+    too_many = f"工作表行数过多：最多 {max_rows} 行数据，请分批导入"
+    found = 0
+    for number, cells in enumerate(
+        ws.iter_rows(min_row=min_row, max_row=last, max_col=width), start=min_row
+    ):
+        if number >= last:
+            raise ImportError_(too_many)
+        cells = list(cells)[:width]
+        cells += [None] * (width - len(cells))
+        if all(c is None or c.value in (None, "") for c in cells):
+            continue
+        found += 1
+        if found > max_rows:
+            raise ImportError_(too_many)
+        yield number, cells
 
 
 def _events(text, kind: str) -> list[EventInput]:
@@ -73,53 +172,62 @@ def _rate_text(cell) -> str:
     return str(value)
 
 
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
 def parse_notified(
     data: bytes, known_codes: set[str] | None = None, rate_key: str | None = None
 ) -> list[ImportRow]:
     """Rows of the import sheet: 单位编码, 单位名称, 执行率, 受表彰事项, 受批评事项.
     A blank cell leaves that value as it is; “无” in an events cell clears the events.
-    Every problem (format, unknown 单位编码) is reported at once, each with its row."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ImportError_("文件过大（上限5MB）")
+    A file that cannot be read at all raises ImportError_; a row that cannot be read is
+    returned with its `problem` (a reason for the user), so that the other rows can be applied."""
+    wb = open_xlsx(data)
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True)
-        rows = list(wb.worksheets[0].iter_rows())
-    except Exception as exc:  # a crafted workbook fails in many ways (zip, XML, openpyxl)
-        raise ImportError_("无法读取该文件，请上传由本系统模板填写的 .xlsx 文件") from exc
-    header = [str(c.value or "").strip() for c in rows[0][:2]] if rows else []
-    if header != list(IMPORT_HEADERS[:2]):
-        raise ImportError_(
-            "表头不符：第一行应为“单位编码、单位名称、执行率、受表彰事项、受批评事项”"
-        )
-    result, problems = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        cells = list(row)[:5]
-        values_ = [c.value for c in cells] + [None] * (5 - len(cells))
-        code = str(values_[0] or "").strip()
-        if not code and not any(values_[1:5]):
-            continue
-        if not code:
-            problems.append(f"第{number}行：缺少单位编码")
-            continue
-        if known_codes is not None and code not in known_codes:
-            problems.append(f"第{number}行：没有单位编码为 {code} 的本年度自评")
-            continue
-        values = {}
-        if values_[2] not in (None, "") and rate_key is not None:
-            try:
-                values[rate_key] = parse_percent(_rate_text(cells[2]))
-            except InputError as exc:
-                problems.append(f"第{number}行：执行率{exc}")
-                continue
-        events = None
-        if values_[3] not in (None, "") or values_[4] not in (None, ""):
-            events = _events(values_[3] or "", "bonus") + _events(values_[4] or "", "penalty")
-        result.append(ImportRow(number, code, values, events))
-    if problems:
-        raise ImportError_("；".join(problems))
+        if not wb.worksheets:
+            raise ImportError_(UNREADABLE)
+        ws = wb.worksheets[0]
+        width = len(IMPORT_HEADERS)
+        header_row = next(ws.iter_rows(min_row=1, max_row=1, max_col=width), ())
+        header = [_text(c.value) for c in list(header_row)[:2]]
+        if header != list(IMPORT_HEADERS[:2]):
+            raise ImportError_(
+                "表头不符：第一行应为“单位编码、单位名称、执行率、受表彰事项、受批评事项”"
+            )
+        result = []
+        for number, cells in bounded_rows(ws, width=width, max_rows=MAX_IMPORT_ROWS, min_row=2):
+            result.append(_notified_row(number, cells, known_codes, rate_key))
+    except ImportError_:
+        raise
+    except Exception as exc:  # openpyxl parses the sheet's XML lazily, while iterating
+        raise ImportError_(UNREADABLE) from exc
+    finally:
+        wb.close()
     if not result:
         raise ImportError_("表中没有可导入的数据行")
     return result
+
+
+def _notified_row(number: int, cells, known_codes, rate_key) -> ImportRow:
+    values_ = [c.value if c is not None else None for c in cells]
+    code, name = _text(values_[0]), _text(values_[1])
+    if not code:
+        return ImportRow(number, "", {}, None, name=name, problem="缺少单位编码")
+    if known_codes is not None and code not in known_codes:
+        return ImportRow(
+            number, code, {}, None, name=name, problem=f"没有单位编码为 {code} 的本年度自评"
+        )
+    values = {}
+    if values_[2] not in (None, "") and rate_key is not None:
+        try:
+            values[rate_key] = parse_percent(_rate_text(cells[2]))
+        except InputError as exc:
+            return ImportRow(number, code, {}, None, name=name, problem=f"执行率：{exc}")
+    events = None
+    if values_[3] not in (None, "") or values_[4] not in (None, ""):
+        events = _events(values_[3] or "", "bonus") + _events(values_[4] or "", "penalty")
+    return ImportRow(number, code, values, events, name=name)
 
 
 def score_tables_xlsx(title: str, sheets) -> bytes:
@@ -127,7 +235,8 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
     wb = Workbook()
     summary = wb.active
     summary.title = "汇总"
-    summary.append(
+    append_row(
+        summary,
         [
             "单位编码",
             "单位名称",
@@ -138,7 +247,7 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
             "最终得分",
             "等级",
             "项目名称",
-        ]
+        ],
     )
     headers = [
         "编码",
@@ -155,7 +264,8 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
     used: set[str] = {"汇总"}
     for evaluation, sheet in sheets:
         t = sheet.totals
-        summary.append(
+        append_row(
+            summary,
             [
                 evaluation.department.code,
                 evaluation.department.name,
@@ -166,7 +276,7 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
                 _f(t.final),
                 sheet.grade,
                 evaluation.project,
-            ]
+            ],
         )
         name = evaluation.department.short_name or evaluation.department.name
         if evaluation.project:
@@ -181,10 +291,11 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
         used.add(name)
         ws = wb.create_sheet(name)
         project = f" {evaluation.project}" if evaluation.project else ""
-        ws.append([f"{evaluation.department.name}{project} {title}"])
-        ws.append(headers)
+        append_row(ws, [f"{evaluation.department.name}{project} {title}"])
+        append_row(ws, headers)
         for line in sheet.lines:
-            ws.append(
+            append_row(
+                ws,
                 [
                     line.code,
                     line.name,
@@ -196,9 +307,11 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
                     _f(line.final),
                     line.basis,
                     "；".join(w.message for w in line.warnings),
-                ]
+                ],
             )
-        ws.append(["总分", "", "", 100, _f(t.computed), _f(t.claimed), _f(t.reviewed), _f(t.final)])
+        append_row(
+            ws, ["总分", "", "", 100, _f(t.computed), _f(t.claimed), _f(t.reviewed), _f(t.final)]
+        )
         ws.column_dimensions["B"].width = 36
         ws.column_dimensions["I"].width = 60
     for cell in summary[1]:

@@ -22,6 +22,7 @@ from .models import DutyIndicator, Evaluation, FigureValue
 from .models.org import Staffing
 from .parsing import InputError, parse_decimal
 from .services.errors import ServiceError
+from .services.text import CONTROL, LIMITS
 
 FORMAT = "evaluation-data"
 VERSION = 1
@@ -29,7 +30,11 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_TASKS = 200
 MAX_ROWS = 2000  # target rows, all sections together
 MAX_EVENTS = 200
-MAX_TEXT = 50_000  # characters of one report section or goal text
+MAX_TEXT = LIMITS["section"].max_length  # characters of one report section
+MAX_GOAL = LIMITS["goal"].max_length
+TEXT_REASON = LIMITS["reason"].max_length
+TEXT_NOTE = LIMITS["note"].max_length
+CONTROL_MESSAGE = "含有不可见的控制字符，请删除后再导入"
 MAX_PROBLEMS = 200  # listed; the count says how many more
 AMOUNT_LIMIT = Decimal(10) ** 12  # DecimalField(max_digits=14, decimal_places=2)
 SCORE_LIMIT = Decimal(10) ** 4  # DecimalField(max_digits=6, decimal_places=2)
@@ -100,8 +105,8 @@ ROW_CATALOGUE: tuple[RowField, ...] = (
     RowField("core", "bool", "核心指标"),
     RowField("grade", "str", "评价等级", 30),
     RowField("claimed", "decimal", "自评分"),
-    RowField("claimed_reason", "str", "自评分说明", 5000),
-    RowField("note", "str", "备注", 5000),
+    RowField("claimed_reason", "str", "自评分说明", LIMITS["reason"].max_length),
+    RowField("note", "str", "备注", LIMITS["note"].max_length),
 )
 ROW_BY_NAME = {f.name: f for f in ROW_CATALOGUE}
 
@@ -343,6 +348,8 @@ def _str_of(c: _Collector, obj: Mapping, key: str, path: str, *, required=True, 
         return ""
     if len(value) > max_length:
         c.add(_key_path(path, key), f"过长（最多 {max_length} 个字符）")
+    elif CONTROL.search(value):
+        c.add(_key_path(path, key), CONTROL_MESSAGE)
     return value.strip()
 
 
@@ -496,6 +503,8 @@ def _text(c: _Collector, value: Any, path: str, *, max_length: int, required=Fal
         c.add(path, "不能为空")
     if len(value) > max_length:
         c.add(path, f"过长（{len(value)} 个字符，最多 {max_length} 个）")
+    elif CONTROL.search(value):
+        c.add(path, CONTROL_MESSAGE)
     return value
 
 
@@ -591,7 +600,7 @@ def _inputs(c, raw, rubric: Rubric, out, current, sources) -> None:
             if spec is None or spec.derived:
                 c.add(path, f"评分体系 {rubric.key} 中没有可填报的输入项 {key}")
                 continue
-            out.input_notes[key] = _text(c, note, path, max_length=5000)
+            out.input_notes[key] = _text(c, note, path, max_length=LIMITS["note"].max_length)
 
 
 def _input(c: _Collector, spec, value: Any, path: str) -> Any:
@@ -620,7 +629,7 @@ def _input(c: _Collector, spec, value: Any, path: str) -> Any:
         return _date(c, value, path)
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         value = str(value)
-    return _text(c, value, path, max_length=500)
+    return _text(c, value, path, max_length=LIMITS["input_text"].max_length)
 
 
 def _answers(c: _Collector, raw, rubric: Rubric, out: EvaluationData) -> None:
@@ -679,8 +688,8 @@ def _answers(c: _Collector, raw, rubric: Rubric, out: EvaluationData) -> None:
         out.answers[code] = AnswerData(
             choices=checked,
             claimed=claimed,
-            reason=_text(c, answer.get("reason"), f"{path}.reason", max_length=5000),
-            note=_text(c, answer.get("note"), f"{path}.note", max_length=5000),
+            reason=_text(c, answer.get("reason"), f"{path}.reason", max_length=TEXT_REASON),
+            note=_text(c, answer.get("note"), f"{path}.note", max_length=TEXT_NOTE),
         )
 
 
@@ -694,7 +703,7 @@ def _goals(c: _Collector, raw, out: EvaluationData) -> None:
         if key not in GOAL_FIELDS:
             c.add(path, f"未知字段（可用：{'、'.join(GOAL_FIELDS)}）")
             continue
-        out.goals[key] = _text(c, value, path, max_length=MAX_TEXT)
+        out.goals[key] = _text(c, value, path, max_length=MAX_GOAL)
 
 
 def _targets(c: _Collector, raw, rubric: Rubric, out: EvaluationData) -> None:

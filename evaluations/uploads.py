@@ -21,12 +21,17 @@ class Kind:
     content_type: str
     extension: str
     inline: bool  # shown in the browser rather than downloaded
+    aliases: tuple[str, ...] = ()  # other extensions naming the same content (jpeg)
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return (self.extension, *self.aliases)
 
 
 KINDS = {
     "pdf": Kind("pdf", "PDF", "application/pdf", "pdf", True),
     "ofd": Kind("ofd", "OFD", "application/ofd", "ofd", False),
-    "jpg": Kind("jpg", "JPG 图片", "image/jpeg", "jpg", True),
+    "jpg": Kind("jpg", "JPG 图片", "image/jpeg", "jpg", True, ("jpeg",)),
     "png": Kind("png", "PNG 图片", "image/png", "png", True),
     "docx": Kind(
         "docx",
@@ -93,6 +98,22 @@ def validate(name: str, handle: BinaryIO, size: int, max_bytes: int) -> Kind:
     if len(name) > 200:
         raise InputError("文件名过长（上限200个字符）。")
     return sniff(handle)
+
+
+def corrected_name(name: str, kind: Kind) -> str:
+    """The file name with the extension of its content: 预算报告.html holding a PNG becomes
+    预算报告.png, so a browser or desktop never opens it as what its name claimed; a name that
+    already ends in one of the kind's extensions (any case) is kept."""
+    stem, dot, extension = name.rpartition(".")
+    if dot and extension.lower() in kind.extensions:
+        return name
+    stem = stem if dot and stem else name
+    return f"{stem[: 200 - len(kind.extension) - 1]}.{kind.extension}"
+
+
+def kind_of(content_type: str) -> Kind | None:
+    """The accepted kind stored with this content type, if any."""
+    return next((k for k in KINDS.values() if k.content_type == content_type), None)
 
 
 def sniff_bytes(data: bytes) -> Kind:

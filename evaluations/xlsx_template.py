@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import datetime
 import io
-import zipfile
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from rubric.methods import OPERATOR_WORDS, OPERATORS
 
-from . import transfer
+from . import tabular, transfer
 from .models import Evaluation
 from .transfer import Problem, TransferError
 
@@ -55,9 +54,6 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("自评分说明", "claimed_reason"),
     ("备注", "note"),
 )
-MAX_UNPACKED = 50 * 1024 * 1024
-MAX_MEMBERS = 500
-MAX_SHEET_ROWS = 20 * transfer.MAX_ROWS  # physical rows looked at (blank ones included)
 BOLD = Font(bold=True)
 READONLY = PatternFill("solid", fgColor="EEEEEE")
 
@@ -84,7 +80,7 @@ def build_template(evaluation: Evaluation) -> bytes:
 
 
 def _header(ws, headers, widths) -> None:
-    ws.append(list(headers))
+    tabular.append_row(ws, headers)
     for cell in ws[1]:
         cell.font = BOLD
         cell.alignment = Alignment(horizontal="center", vertical="center")
@@ -117,7 +113,8 @@ def _inputs_sheet(ws, rubric, data) -> None:
         if not spec.required:
             notes.append("可不填")
         value = data["inputs"].get(spec.key)
-        ws.append(
+        tabular.append_row(
+            ws,
             [
                 groups.get(spec.group, spec.group),
                 spec.key,
@@ -125,7 +122,7 @@ def _inputs_sheet(ws, rubric, data) -> None:
                 spec.unit,
                 _input_cell(spec, value),
                 "；".join(n for n in notes if n),
-            ]
+            ],
         )
         row = ws.max_row
         cell = ws.cell(row=row, column=VALUE_COLUMN)
@@ -164,7 +161,7 @@ def _rows_sheet(ws, rubric, data) -> None:
                         values.append(task["name"])
                     else:
                         values.append(_cell_value(name, row.get(name)))
-                ws.append(values)
+                tabular.append_row(ws, values)
     last = max(ws.max_row, 2) + transfer.MAX_ROWS
     column = {name: get_column_letter(i) for i, (_, name) in enumerate(ROW_COLUMNS, start=1)}
     operators = ",".join(_operator_text(c) for c in transfer.row_operators())
@@ -228,7 +225,7 @@ def _info_sheet(ws, evaluation: Evaluation) -> None:
         ("", "灰色行为财政局填报的数据，仅供参考，修改无效。请勿修改“标识”列和本页内容。"),
     ]
     for row in rows:
-        ws.append(list(row))
+        tabular.append_row(ws, row)
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 100
     for cells in ws["A1:A5"]:
@@ -244,23 +241,13 @@ def _refuse(message: str) -> TransferError:
 
 
 def _open(data: bytes):
-    if len(data) > transfer.MAX_BYTES:
-        raise _refuse(f"文件过大（{len(data) // 1024} KB），上限 5 MB")
+    """The workbook, within the limits every spreadsheet upload has (tabular.open_xlsx)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            members = z.infolist()
-            names = {m.filename for m in members}
-            unpacked = sum(m.file_size for m in members)
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _refuse("不是 .xlsx 文件：请上传由本系统下载的模板（Excel 工作簿 .xlsx）") from exc
-    if "xl/workbook.xml" not in names:
-        raise _refuse("不是 .xlsx 文件：请上传由本系统下载的模板（Excel 工作簿 .xlsx）")
-    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED:
-        raise _refuse("文件内容过大，无法读取")
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # a crafted workbook fails in many ways (zip, XML, openpyxl)
-        raise _refuse("无法读取该文件，请上传由本系统下载的模板（.xlsx）") from exc
+        return tabular.open_xlsx(
+            data, unreadable="不是 .xlsx 文件：请上传由本系统下载的模板（Excel 工作簿 .xlsx）"
+        )
+    except tabular.ImportError_ as exc:
+        raise _refuse(str(exc)) from exc
 
 
 def _text(value: Any) -> str:
@@ -295,14 +282,12 @@ def _sheet(wb, title: str):
 
 
 def _rows(ws, width: int):
-    """The sheet's rows after the header, as (row number, cells), bounded."""
-    for number, cells in enumerate(ws.iter_rows(min_row=2, max_col=width), start=2):
-        if number > MAX_SHEET_ROWS:
-            raise _refuse(f"工作表“{ws.title}”行数过多")
-        cells = list(cells) + [None] * (width - len(cells))
-        if all(c is None or c.value in (None, "") for c in cells):
-            continue
-        yield number, cells
+    """The sheet's non-blank rows after the header, as (row number, cells): only `width`
+    columns and a bounded number of rows are read (tabular.bounded_rows)."""
+    try:
+        yield from tabular.bounded_rows(ws, width=width, max_rows=transfer.MAX_ROWS, min_row=2)
+    except tabular.ImportError_ as exc:
+        raise _refuse(f"工作表“{ws.title}”：{exc}") from exc
 
 
 def read_template(data: bytes) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 
 from .. import parsing
+from ..services import text as text_rules
 
 
 class _ParsedField(forms.CharField):
@@ -68,12 +69,29 @@ class ScoreField(_ParsedField):
 
 
 class TextField(forms.CharField):
-    """Free text from a textarea: line breaks stored as \n whatever the browser sends (\r\n),
-    so an unchanged text is never recorded as a change."""
+    """Free text: line breaks stored as \n whatever the browser sends (\r\n), so an unchanged
+    text is never recorded as a change; the length limit and the control-character rule of its
+    `kind` (services.text.LIMITS), the same the services enforce, with a message by the field."""
+
+    def __init__(self, *args, kind: str = "note", **kwargs):
+        self.kind = kind
+        limit = text_rules.LIMITS[kind]
+        kwargs.setdefault("max_length", limit.max_length)
+        kwargs.setdefault("error_messages", {})
+        kwargs["error_messages"].setdefault(
+            "max_length",
+            f"{limit.label}过长：最多 %(limit_value)d 个字符（现有 %(show_value)d 个）",
+        )
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value):
         text = super().to_python(value)
         return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def validate(self, value):
+        super().validate(value)
+        if value and text_rules.CONTROL.search(value):
+            raise forms.ValidationError(text_rules.problem(value, self.kind), code="control")
 
 
 class InputField(_ParsedField):
@@ -131,4 +149,4 @@ def input_field(spec) -> forms.Field:
             required=False,
             choices=[("", "未填写"), ("yes", "是"), ("no", "否")],
         )
-    return TextField(label=spec.label, help_text=help_text, required=False, max_length=500)
+    return TextField(label=spec.label, help_text=help_text, required=False, kind="input_text")

@@ -58,7 +58,11 @@ class BasicForm(forms.Form):
             )
         for section in self.sections:
             self.fields[f"sec_{section.key}"] = TextField(
-                label=section.title, required=False, help_text=section.help, widget=_textarea(8)
+                label=section.title,
+                required=False,
+                help_text=section.help,
+                widget=_textarea(8),
+                kind="section",
             )
 
     @staticmethod
@@ -141,10 +145,13 @@ class IndicatorForm(forms.Form):
             else "人工评分，须填写理由。",
         )
         self.fields["reason"] = TextField(
-            label="自评分说明", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            label="自评分说明",
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            kind="reason",
         )
         self.fields["note"] = TextField(
-            label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2})
+            label="备注", required=False, widget=forms.Textarea(attrs={"rows": 2}), kind="note"
         )
 
     def item_fields(self):
@@ -182,9 +189,15 @@ def _score(value) -> str:
 
 
 class DutyGoalForm(forms.Form):
-    overall_goal = TextField(label="年度整体绩效目标", required=False, widget=_textarea(4))
-    goal_completion = TextField(label="整体绩效目标完成情况", required=False, widget=_textarea(4))
-    goal_shortfall_reason = TextField(label="未能完成原因", required=False, widget=_textarea(2))
+    overall_goal = TextField(
+        label="年度整体绩效目标", required=False, widget=_textarea(4), kind="goal"
+    )
+    goal_completion = TextField(
+        label="整体绩效目标完成情况", required=False, widget=_textarea(4), kind="goal"
+    )
+    goal_shortfall_reason = TextField(
+        label="未能完成原因", required=False, widget=_textarea(2), kind="goal"
+    )
 
 
 def _identity() -> forms.IntegerField:
@@ -195,9 +208,7 @@ def _identity() -> forms.IntegerField:
 
 class TaskForm(forms.Form):
     id = _identity()
-    name = forms.CharField(
-        label="任务", max_length=300, error_messages={"required": "请填写任务名称"}
-    )
+    name = TextField(label="任务", kind="task_name", error_messages={"required": "请填写任务名称"})
     section = forms.ChoiceField(label="所属指标", required=False, choices=[("", "—")])
 
     def __init__(self, *args, sections=(), **kwargs):
@@ -217,22 +228,20 @@ ACHIEVED_CHOICES = [("", "按数值判断"), ("yes", "已完成"), ("no", "未�
 
 class RowForm(forms.Form):
     id = _identity()
-    name = forms.CharField(
-        label="指标", max_length=300, error_messages={"required": "请填写指标名称"}
-    )
-    target_text = forms.CharField(label="年度指标值", max_length=500, required=False)
+    name = TextField(label="指标", kind="row_name", error_messages={"required": "请填写指标名称"})
+    target_text = TextField(label="年度指标值", required=False, kind="target_text")
     operator = forms.ChoiceField(label="比较", choices=DutyIndicator.Operator.choices, initial=">=")
     target_value = NumberField(label="指标值")
-    unit = forms.CharField(label="单位", max_length=20, required=False)
-    actual_text = forms.CharField(label="实际完成指标值", max_length=500, required=False)
+    unit = TextField(label="单位", required=False, kind="unit")
+    actual_text = TextField(label="实际完成指标值", required=False, kind="target_text")
     actual_value = NumberField(label="实际值")
     achieved = forms.ChoiceField(label="完成情况", choices=ACHIEVED_CHOICES, required=False)
     points = ScoreField(label="分值", maximum=Decimal(100), required=True)
     claimed = ScoreField(label="自评分", help_text="留空则取计算得分")
-    claimed_reason = forms.CharField(label="自评分说明", required=False)
-    note = forms.CharField(label="备注", required=False)
-    initial_target_text = forms.CharField(
-        label="年初指标值", max_length=500, required=False, help_text="年中调整过指标值时填写"
+    claimed_reason = TextField(label="自评分说明", required=False, kind="reason")
+    note = TextField(label="备注", required=False, kind="note")
+    initial_target_text = TextField(
+        label="年初指标值", required=False, help_text="年中调整过指标值时填写", kind="target_text"
     )
     target_max = NumberField(label="上限", help_text="“介于”时的上限")
     target_date = forms.DateField(
@@ -457,7 +466,11 @@ class ReportForm(forms.Form):
         self.sections = report_sections(rubric)
         for section in self.sections:
             self.fields[section.key] = TextField(
-                label=section.title, required=False, help_text=section.help, widget=_textarea(10)
+                label=section.title,
+                required=False,
+                help_text=section.help,
+                widget=_textarea(10),
+                kind="section",
             )
 
     @staticmethod

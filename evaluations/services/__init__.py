@@ -27,6 +27,7 @@ from .projects import evaluation_create_project
 from .publishing import evaluation_publish
 from .review import (
     EventInput,
+    ImportOutcome,
     ImportRow,
     annotation_add,
     annotation_reply,
@@ -49,6 +50,7 @@ __all__ = [
     "AnswerInput",
     "EventInput",
     "FieldInvalid",
+    "ImportOutcome",
     "ImportRow",
     "NotAllowed",
     "NotEditable",

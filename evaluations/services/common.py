@@ -8,6 +8,7 @@ from .. import snapshot
 from ..models import Evaluation, FieldChange, FigureValue
 from ..selectors import evaluations_for_scoring
 from .errors import NotAllowed, NotEditable, NotFound
+from .text import checked
 
 
 def locked(evaluation_id: int) -> Evaluation:
@@ -55,7 +56,7 @@ def set_figures(evaluation: Evaluation, values, source: Source) -> None:
         elif spec.type == "date":
             fields = {"text": value.isoformat() if hasattr(value, "isoformat") else str(value)}
         else:
-            fields = {"text": str(value)[:500]}
+            fields = {"text": checked(str(value), "input_text", field=key)}
         row = existing.get(key)
         if row is None:
             FigureValue.objects.create(evaluation=evaluation, key=key, **fields)

@@ -28,6 +28,7 @@ from ..models import (
 )
 from .common import locked_for_filer, record_changes, refresh_totals, set_figures
 from .errors import NotAllowed, ServiceError, StaleVersion
+from .text import checked
 
 
 @contextmanager
@@ -49,6 +50,7 @@ def _editing(evaluation_id: int, actor, version: int) -> Iterator[Evaluation]:
 
 
 def _save_sections(evaluation: Evaluation, texts: Mapping[str, str]) -> None:
+    texts = {key: checked(text, "section", field=key) for key, text in texts.items()}
     existing = {s.key: s for s in evaluation.sections.all()}
     for key, text in texts.items():
         section = existing.get(key)
@@ -117,7 +119,9 @@ def evaluation_save_answers(
             if code not in leaves:
                 raise NotAllowed(f"评分体系中没有指标 {code}")
             row = existing.get(code) or IndicatorAnswer(evaluation=evaluation, code=code)
-            new = (dict(given.choices), given.claimed, given.reason, given.note)
+            reason = checked(given.reason, "reason", field=f"{code}-reason")
+            note = checked(given.note, "note", field=f"{code}-note")
+            new = (dict(given.choices), given.claimed, reason, note)
             if row.pk and (row.choices, row.claimed, row.claimed_reason, row.note) == new:
                 continue
             row.choices, row.claimed, row.claimed_reason, row.note = new
@@ -149,6 +153,16 @@ class RowInput:
 
 
 ROW_FIELDS = tuple(f for f in RowInput.__dataclass_fields__ if f != "id")
+ROW_TEXT = {  # a row's text fields and their kind of text (services.text.LIMITS)
+    "name": "row_name",
+    "target_text": "target_text",
+    "initial_target_text": "target_text",
+    "actual_text": "target_text",
+    "unit": "unit",
+    "grade": "grade",
+    "claimed_reason": "reason",
+    "note": "note",
+}
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,10 @@ def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput]) -> None:
     kept_tasks: set[int] = set()
     kept_rows: set[int] = set()
     for t, given in enumerate(tasks, start=1):
+        checked(given.name, "task_name")
+        for row_input in given.rows:
+            for name, kind in ROW_TEXT.items():
+                checked(getattr(row_input, name), kind)
         if given.section and given.section not in sections:
             raise ServiceError(f"评分体系中没有可填报指标行的指标 {given.section}")
         section = given.section if len(sections) > 1 else ""
@@ -228,6 +246,12 @@ def evaluation_save_duty(
     """履职效能: the 年度整体绩效目标 and the tasks with their rows, in the order given. A task or
     row given with an id is that saved one, updated in place; one without is new; a saved one
     not given is marked deleted (its 复核分 and 批注 stay, shown as 所属指标已删除)."""
+    for name, value in (
+        ("overall_goal", overall_goal),
+        ("goal_completion", goal_completion),
+        ("goal_shortfall_reason", goal_shortfall_reason),
+    ):
+        checked(value, "goal", field=name)
     with _editing(evaluation_id, actor, version) as evaluation:
         evaluation.overall_goal = overall_goal
         evaluation.goal_completion = goal_completion

@@ -15,6 +15,7 @@ from ..models import Evidence
 from ..parsing import InputError
 from .common import locked_for_filer, refresh_totals
 from .errors import NotFound, ServiceError
+from .text import CONTROL
 
 
 def _as_editor(evaluation_id: int, actor):
@@ -39,11 +40,13 @@ def evidence_upload(
             codes = {leaf.code for leaf in evaluation.rubric.spec.leaves()}
             if indicator_code not in codes:
                 raise NotFound(f"评分体系中没有指标 {indicator_code}")
-        name = (upload.name or "未命名").replace("\\", "/").rsplit("/", 1)[-1].strip() or "未命名"
+        name = CONTROL.sub("", upload.name or "")
+        name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "未命名"
         try:
             kind = uploads.validate(name, upload.file, upload.size, settings.EVIDENCE_MAX_BYTES)
         except InputError as exc:
             raise ServiceError(f"“{name[:60]}”未上传：{exc}") from exc
+        name = uploads.corrected_name(name, kind)  # the extension follows the content
         digest = _sha256(upload.file)
         existing = Evidence.objects.filter(evaluation=evaluation, sha256=digest).first()
         if existing is not None:

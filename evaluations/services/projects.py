@@ -9,6 +9,7 @@ from .. import access, audit
 from ..models import Department, Evaluation, FiscalYear
 from .common import refresh_totals
 from .errors import FieldInvalid
+from .text import CONTROL
 
 PROJECT_MAX_LENGTH = Evaluation._meta.get_field("project").max_length
 
@@ -26,6 +27,8 @@ def evaluation_create_project(
     a project rubric; a blank, too long or already used project name is a FieldInvalid on
     `project`."""
     access.require_project_create(actor, department, fiscal_year)
+    if CONTROL.search(project):
+        raise FieldInvalid("project", "项目名称含有不可见的控制字符，请删除后再保存。")
     name = " ".join(project.split())
     if not name:
         raise FieldInvalid("project", "请填写项目名称。")

@@ -20,7 +20,8 @@ from ..models import Annotation, BonusEvent, Evaluation, ReviewedScore
 from ..scoring import line_key, score_range
 from ..workflow import Status
 from .common import locked, record_changes, refresh_totals, set_figures
-from .errors import NotAllowed, NotFound, ServiceError
+from .errors import NotFound, ServiceError
+from .text import CONTROL, checked
 
 
 def _as_reviewer(evaluation_id: int, actor, action: str) -> Evaluation:
@@ -50,6 +51,7 @@ def evaluation_set_reviewed(
     from ..selectors import evaluations_for_scoring
     from ..submission import review
 
+    reason = checked(reason, "reviewed_reason", field="reason")
     evaluation = _as_reviewer(evaluation_id, actor, Action.SET_REVIEWED)
     sheet = review(evaluations_for_scoring().get(pk=evaluation.pk)).sheet
     line = next((ln for ln in sheet.lines if ln.is_leaf and line_key(ln) == code), None)
@@ -91,6 +93,7 @@ def evaluation_set_reviewed(
 @transaction.atomic
 def annotation_add(evaluation_id: int, actor, *, target: str, label: str, text: str) -> Annotation:
     """A reviewer's remark on one part of the filing."""
+    text = checked(text, "annotation", field="text")
     evaluation = _as_reviewer(evaluation_id, actor, Action.ANNOTATE)
     if not text.strip():
         raise ServiceError("请填写批注内容")
@@ -98,7 +101,7 @@ def annotation_add(evaluation_id: int, actor, *, target: str, label: str, text: 
     annotation = Annotation.objects.create(
         evaluation=evaluation,
         target=target[:80],
-        target_label=label[:300],
+        target_label=CONTROL.sub("", label)[:300],
         author=actor,
         text=text.strip(),
     )
@@ -134,6 +137,7 @@ def _annotation(
 
 @transaction.atomic
 def annotation_reply(evaluation_id: int, annotation_id: int, actor, *, text: str) -> Annotation:
+    text = checked(text, "reply", field="text")
     evaluation, annotation, _ = _annotation(evaluation_id, annotation_id, actor)
     if not text.strip():
         raise ServiceError("请填写回复内容")
@@ -174,6 +178,8 @@ def _set_notified(
     events: list[EventInput] | None,
 ) -> None:
     # The caller has checked Action.NOTIFY on the locked row (_as_reviewer).
+    for e in events or ():
+        checked(e.description, "event", field=e.kind)
     before = snapshot.flatten(evaluation)
     before.update(_events_flat(evaluation))
     set_figures(evaluation, values, Source.FINANCE_BUREAU)
@@ -183,7 +189,7 @@ def _set_notified(
             BonusEvent(
                 evaluation=evaluation,
                 kind=e.kind,
-                description=e.description[:500],
+                description=e.description,
                 recorded_by=actor,
             )
             for e in events
@@ -222,30 +228,93 @@ class ImportRow:
     department_code: str
     values: Mapping[str, Decimal | None]
     events: list[EventInput] | None
+    name: str = ""  # 单位名称 as in the sheet, shown in the outcome table
+    problem: str = ""  # why the row cannot be applied (read from the sheet), if so
 
 
-@transaction.atomic
-def notified_import(fiscal_year, actor, rows: list[ImportRow]) -> int:
-    """Apply parsed import rows to the fiscal year's evaluations; all or nothing."""
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What the import did with one row of the sheet."""
+
+    line: int
+    department_code: str
+    name: str
+    status: str  # applied | unchanged | skipped
+    message: str
+
+    @property
+    def label(self) -> str:
+        return {"applied": "已导入", "unchanged": "无变化", "skipped": "已跳过"}[self.status]
+
+
+def _notified_unchanged(evaluation: Evaluation, row: ImportRow) -> bool:
+    """Whether applying the row would change nothing (the template as downloaded)."""
+    stored = {f.key: f.value for f in evaluation.figures.filter(key__in=list(row.values))}
+    if any(stored.get(key) != value for key, value in row.values.items()):
+        return False
+    if row.events is None:
+        return True
+    current = [
+        (e.kind, e.description.strip()) for e in evaluation.bonus_events.order_by("kind", "id")
+    ]
+    given = sorted(((e.kind, e.description.strip()) for e in row.events), key=lambda e: e[0])
+    return current == given
+
+
+def notified_import(fiscal_year, actor, rows: list[ImportRow]) -> list[ImportOutcome]:
+    """Apply parsed import rows to the fiscal year's 部门整体 evaluations, each row on its own:
+    a row that cannot be applied (unreadable, unknown department, an evaluation no longer
+    open to the finance bureau's figures) is skipped with its reason, a row that changes
+    nothing is left alone (so the downloaded template imports unchanged), the rest are applied.
+    A department listed twice: the later row wins and the earlier one is reported as such."""
     by_code = {
         e.department.code: e
         for e in Evaluation.objects.filter(fiscal_year=fiscal_year, project="").select_related(
             "department"
         )
     }
-    problems = []
+    last_line = {row.department_code: row.line for row in rows if not row.problem}
+    outcomes = []
     for row in rows:
-        evaluation = by_code.get(row.department_code)
-        if evaluation is None:
-            problems.append(f"第{row.line}行：没有单位编码为 {row.department_code} 的本年度自评")
-            continue
-        try:
-            _set_notified(
-                _as_reviewer(evaluation.pk, actor, Action.NOTIFY), actor, row.values, row.events
-            )
-        except (NotAllowed, NotFound) as exc:
-            problems.append(f"第{row.line}行（{row.department_code}）：{exc.message}")
-    if problems:
-        transaction.set_rollback(True)
-        raise ServiceError("导入未完成，没有任何数据被修改：" + "；".join(problems))
-    return len(rows)
+        code, name = row.department_code, row.name
+        evaluation = by_code.get(code)
+        if evaluation is not None and not name:
+            name = evaluation.department.name
+        if row.problem:
+            outcome = ImportOutcome(row.line, code, name, "skipped", row.problem)
+        elif evaluation is None:
+            message = f"没有单位编码为 {code} 的本年度自评"
+            outcome = ImportOutcome(row.line, code, name, "skipped", message)
+        elif last_line[code] != row.line:
+            message = f"同一单位在第{last_line[code]}行再次出现，以该行为准"
+            outcome = ImportOutcome(row.line, code, name, "skipped", message)
+        else:
+            outcome = _notified_apply(evaluation, actor, row, name)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _notified_apply(evaluation: Evaluation, actor, row: ImportRow, name: str) -> ImportOutcome:
+    try:
+        with transaction.atomic():
+            locked_row = locked(evaluation.pk)
+            if not row.values and row.events is None:
+                return ImportOutcome(
+                    row.line, row.department_code, name, "unchanged", "该行没有填写要导入的数据"
+                )
+            if _notified_unchanged(locked_row, row):
+                return ImportOutcome(
+                    row.line, row.department_code, name, "unchanged", "与现有数据相同"
+                )
+            access.require(actor, locked_row, Action.NOTIFY)
+            _set_notified(locked_row, actor, row.values, row.events)
+    except ServiceError as exc:
+        return ImportOutcome(row.line, row.department_code, name, "skipped", exc.message)
+    parts = []
+    if row.values:
+        parts.append("执行率")
+    if row.events is not None:
+        parts.append("加减分事项")
+    return ImportOutcome(
+        row.line, row.department_code, name, "applied", "、".join(parts) + "已更新"
+    )

@@ -12,6 +12,7 @@ from ..models import Evaluation, EvaluationEvent, SubmissionSnapshot
 from ..workflow import Status
 from .common import locked, refresh_totals
 from .errors import ServiceError, StaleVersion, SubmissionBlocked
+from .text import checked
 
 
 def _transition(
@@ -20,6 +21,7 @@ def _transition(
     """One workflow transition: lock, re-check role and state against workflow.TRANSITIONS,
     apply, write the event, and (after commit) send the notification."""
     t = workflow.TRANSITIONS[action]
+    comment = checked(comment, "comment", field="comment")
     with transaction.atomic():
         evaluation = locked(evaluation_id)
         access.require(actor, evaluation, action)

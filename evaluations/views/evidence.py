@@ -9,6 +9,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
+from config.limits import upload_refused
+
 from .. import audit, selectors, services, uploads
 from ..models import Evidence
 from .filing import _safe_next
@@ -20,9 +22,12 @@ MAX_FILES_PER_UPLOAD = 20
 @require_POST
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = selectors.evaluation_for_user(request.user, pk, for_scoring=False)
+    refused = upload_refused(request)
     files = request.FILES.getlist("files")
     code = request.POST.get("indicator", "")[:30]
-    if not files:
+    if refused:
+        messages.error(request, f"{refused}未上传任何文件。")
+    elif not files:
         messages.error(request, "请选择要上传的文件。")
     elif len(files) > MAX_FILES_PER_UPLOAD:
         messages.error(request, f"一次最多上传{MAX_FILES_PER_UPLOAD}个文件。")
@@ -63,10 +68,11 @@ def download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
         evidence = evaluation.evidence.get(pk=evidence_id)
     except Evidence.DoesNotExist as exc:
         raise Http404("没有找到该佐证材料") from exc
-    kind = next(
-        (k for k in uploads.KINDS.values() if k.content_type == evidence.content_type), None
-    )
+    # Only PDF and images may open in the browser; the name's extension follows the content
+    # (stored that way since issue 15; corrected here for files uploaded before).
+    kind = uploads.kind_of(evidence.content_type)
     inline = bool(request.GET.get("inline")) and kind is not None and kind.inline
+    filename = uploads.corrected_name(evidence.original_name, kind) if kind else "佐证材料.bin"
     try:
         handle = evidence.file.open("rb")
     except (FileNotFoundError, OSError) as exc:
@@ -77,10 +83,11 @@ def download(request: HttpRequest, pk: int, evidence_id: int) -> FileResponse:
     response = FileResponse(
         handle,
         as_attachment=not inline,
-        filename=evidence.original_name,
-        content_type=evidence.content_type or "application/octet-stream",
+        filename=filename,
+        content_type=kind.content_type if kind else "application/octet-stream",
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     )

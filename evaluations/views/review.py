@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from config.limits import upload_refused
 from rubric import fmt
 
 from .. import feedback, selectors, services, snapshot, tabular
@@ -166,16 +167,19 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
             rows.append((e.department.code, e.department.name, rate, bonus, penalty))
         response = HttpResponse(
             tabular.xlsx_bytes("财政局通报数据", tabular.IMPORT_HEADERS, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            content_type=tabular.XLSX_CONTENT_TYPE,
         )
         response["Content-Disposition"] = _attachment(
             f"{fy.region.name}{fy.year}年度财政局通报数据.xlsx"
         )
         return response
     error = ""
+    outcomes = None
     if request.method == "POST":
         upload = request.FILES.get("file")
-        if upload is None:
+        if upload_refused(request):
+            error = upload_refused(request)
+        elif upload is None:
             error = "请选择要导入的 .xlsx 文件"
         else:
             try:
@@ -184,16 +188,19 @@ def notified_import(request: HttpRequest, region_code: str, year: int) -> HttpRe
                 rows = tabular.parse_notified(
                     upload.read(tabular.MAX_IMPORT_BYTES + 1), codes, rate.key if rate else None
                 )
-                count = services.notified_import(fy, request.user, rows)
+                outcomes = services.notified_import(fy, request.user, rows)
             except tabular.ImportError_ as exc:
                 error = str(exc)
             except services.ServiceError as exc:
                 error = exc.message
-            else:
-                messages.success(request, f"已导入 {count} 个单位的财政局通报数据。")
-                return redirect("review:dashboard", fy.region.code, fy.year)
+    counts = {}
+    for outcome in outcomes or ():
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
     return render(
-        request, "review/import.html", {"fy": fy, "error": error}, status=400 if error else 200
+        request,
+        "review/import.html",
+        {"fy": fy, "error": error, "outcomes": outcomes, "counts": counts},
+        status=400 if error else 200,
     )
 
 

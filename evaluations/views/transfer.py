@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
+from config.limits import upload_refused
+
 from .. import transfer, xlsx_template
 from ..access import Action, evaluation_with_access
 from ..services.errors import ServiceError
@@ -37,6 +39,8 @@ def data_template(request: HttpRequest, pk: int) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         access.require(Action.EDIT)
+        if upload_refused(request):
+            raise ServiceError(upload_refused(request))
         if upload is None:
             raise ServiceError("请选择要上传的 .xlsx 文件。")
         if upload.size > transfer.MAX_BYTES:

@@ -5,6 +5,7 @@ and the e-mails sent on submit, return and approve."""
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -164,6 +165,16 @@ def state(*evaluations):
     return [(rate_of(e), events_of(e)) for e in evaluations]
 
 
+def outcomes_of(response) -> dict[int, tuple[str, str]]:
+    """The outcome table: line -> (status, the row's visible text)."""
+    html = response.content.decode()
+    table = by_testid(html, "import-outcomes")
+    found = {}
+    for line, status in re.findall(r'data-testid="outcome-(\d+)" data-status="(\w+)"', table):
+        found[int(line)] = (status, text_of(by_testid(table, f"outcome-{line}")))
+    return found
+
+
 def test_import_updates_several_departments(reviewer_client, seed_eval, blank_eval, third):
     services.evaluation_set_notified(
         third.pk,
@@ -178,11 +189,11 @@ def test_import_updates_several_departments(reviewer_client, seed_eval, blank_ev
         (None, None, None, None, None),  # a blank row is skipped
     )
     response = upload(reviewer_client, data)
-    assert response.status_code == 302
-    assert response["Location"] == reverse("review:dashboard", args=["nansha", 2022])
-    assert "已导入 3 个单位的财政局通报数据。" in messages_of(
-        reviewer_client.get(response["Location"])
+    assert response.status_code == 200
+    assert "共 3 行：已导入 3 行，无变化 0 行，已跳过 0 行" in text_of(
+        by_testid(response.content, "import-summary")
     )
+    assert [status for status, _ in outcomes_of(response).values()] == ["applied"] * 3
     assert state(seed_eval, blank_eval, third) == [
         (Decimal("97.5"), [("bonus", "预算编制受表彰"), ("bonus", "决算受表彰")]),
         (Decimal("88.8"), [("penalty", "绩效评价为差")]),
@@ -204,45 +215,93 @@ def test_import_template_lists_every_department(reviewer_client, seed_eval, thir
     assert sorted(r[0] for r in rows[1:]) == [SEED_DEPARTMENT, "nansha-demo-bureau", "nansha-third"]
 
 
-@pytest.mark.parametrize(
-    ("bad_row", "expected"),
-    [
-        (("no-such-dept", "不存在", 90, None, None), ["第3行", "no-such-dept"]),
-        (("nansha-third", "第三局", "abc", None, None), ["第3行", "执行率"]),
-        (("nansha-third", "第三局", 120, None, None), ["第3行", "执行率"]),
-        ((None, "没有编码", 90, None, None), ["第3行", "缺少单位编码"]),
-    ],
-)
-def test_a_bad_row_changes_nothing(reviewer_client, seed_eval, third, bad_row, expected):
-    before = state(seed_eval, third)
-    data = workbook((SEED_DEPARTMENT, "政协办", 97.5, "表彰", None), bad_row)
-    response = upload(reviewer_client, data)
-    assert response.status_code == 400
-    error = text_of(by_testid(response.content, "import-error"))
-    for part in expected:
-        assert part in error, error
-    assert state(seed_eval, third) == before  # the good row 2 was not applied either
+def _template(client) -> bytes:
+    return client.get(reverse("review:import", args=["nansha", 2022]) + "?template=1").content
 
 
-def test_a_row_of_an_approved_evaluation_changes_nothing(reviewer_client, submitted, third):
-    set_status(submitted, "approved")
-    response = upload(
-        reviewer_client,
-        workbook(
-            ("nansha-third", "第三局", 90, None, None), (SEED_DEPARTMENT, "政协办", 97, None, None)
-        ),
+def test_the_downloaded_template_imports_unchanged(reviewer_client, submitted, third, users):
+    """Issue 13 item 5: the template downloaded for a region where one department is already
+    published, uploaded untouched, failed as a whole (that department's row was refused)."""
+    services.evaluation_set_notified(
+        submitted.pk,
+        users["reviewer"],
+        values={RATE_KEY: Decimal("97.50")},
+        events=[
+            services.EventInput("bonus", '=HYPERLINK("http://x")'),
+            services.EventInput("bonus", "预算受表彰"),
+        ],
     )
-    assert response.status_code == 400
-    error = text_of(by_testid(response.content, "import-error"))
-    assert "导入未完成，没有任何数据被修改" in error and f"第3行（{SEED_DEPARTMENT}）" in error
-    assert state(submitted, third) == [(None, []), (None, [])]
+    set_status(submitted, "published")
+    before = state(submitted, third)
+    response = upload(reviewer_client, _template(reviewer_client))
+    assert response.status_code == 200
+    found = outcomes_of(response)
+    assert {status for status, _ in found.values()} == {"unchanged"}, found
+    assert "与现有数据相同" in found[2][1] or "与现有数据相同" in found[3][1]
+    assert state(submitted, third) == before
 
 
-def test_every_bad_row_is_listed_at_once(reviewer_client, seed_eval, third):
-    """Was a bug (parse problems hid the unknown 单位编码 ones); fixed in 1e99755."""
-    data = workbook(("no-such-dept", "不存在", 90, None, None), ("nansha-third", "第三局", "abc"))
-    error = text_of(by_testid(upload(reviewer_client, data).content, "import-error"))
-    assert "第2行" in error and "第3行" in error
+def test_rows_that_cannot_be_applied_are_skipped_and_the_rest_applied(
+    reviewer_client, submitted, third, blank_eval
+):
+    set_status(submitted, "published")
+    data = workbook(
+        (SEED_DEPARTMENT, "政协办", 90, None, None),  # published: refused
+        ("nansha-third", "第三局", 80, "表彰", None),  # applied
+        ("no-such-dept", "不存在", 90, None, None),
+        ("nansha-demo-bureau", "示例局", "abc", None, None),
+        (None, "没有编码", 90, None, None),
+    )
+    response = upload(reviewer_client, data)
+    assert response.status_code == 200
+    found = outcomes_of(response)
+    assert {line: status for line, (status, _) in found.items()} == {
+        2: "skipped",
+        3: "applied",
+        4: "skipped",
+        5: "skipped",
+        6: "skipped",
+    }
+    assert "已公开" in found[2][1] and "不能修改" in found[2][1]
+    assert "第三局" in found[3][1] and "已导入" in found[3][1]
+    assert "没有单位编码为 no-such-dept 的本年度自评" in found[4][1]
+    assert "执行率" in found[5][1]
+    assert "缺少单位编码" in found[6][1]
+    assert state(submitted, third, blank_eval) == [
+        (None, []),
+        (Decimal(80), [("bonus", "表彰")]),
+        (None, []),
+    ]
+    summary = text_of(by_testid(response.content, "import-summary"))
+    assert "已导入 1 行" in summary and "已跳过 4 行" in summary
+
+
+def test_a_department_listed_twice_takes_the_later_row(reviewer_client, third):
+    data = workbook(("nansha-third", "第三局", 70, None, None), ("nansha-third", "第三局", 75))
+    found = outcomes_of(upload(reviewer_client, data))
+    assert found[2][0] == "skipped" and "第3行" in found[2][1]
+    assert found[3][0] == "applied"
+    assert rate_of(third) == Decimal(75)
+
+
+def test_imported_text_that_looks_like_a_formula_round_trips_as_text(reviewer_client, third):
+    """Issue 15 item 3: an event text starting with = is stored as typed and written back to
+    the template as a text cell, never as a live formula."""
+    from openpyxl import load_workbook
+
+    evil = '=HYPERLINK("http://evil.example","点此")'
+    sheet = tabular.xlsx_bytes(
+        "t", tabular.IMPORT_HEADERS, [("nansha-third", "第三局", None, evil, "@SUM(1+1)")]
+    )
+    upload(reviewer_client, sheet)
+    assert events_of(third) == [("bonus", evil), ("penalty", "@SUM(1+1)")]
+    ws = load_workbook(io.BytesIO(_template(reviewer_client))).worksheets[0]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "nansha-third")
+    assert row[3].value == evil and row[3].data_type == "s" and row[3].quotePrefix
+    assert row[4].value == "@SUM(1+1)" and row[4].data_type == "s"
+    found = outcomes_of(upload(reviewer_client, _template(reviewer_client)))
+    assert [s for s, _ in found.values()] == ["unchanged"] * len(found)
+    assert events_of(third) == [("bonus", evil), ("penalty", "@SUM(1+1)")]
 
 
 @pytest.mark.parametrize(("cell", "rate"), [(0.98, "98"), (0.975, "97.5")])
