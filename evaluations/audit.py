@@ -1,25 +1,50 @@
 """The security audit trail: one function to record an event, in the database (AuditLog, seen
-in the admin) and in the `audit` logger; plus the login signal handlers."""
+in the admin) and in the `audit` logger; plus the login signal handlers.
+
+Every row carries the time, the user, the client's address (config.client_ip: the trusted-
+proxy rule) and the path. Code deep in selectors and services records without a request in
+hand: AuditRequestMiddleware keeps the current request for it, and records every 403 response
+that nothing else recorded (CSRF failures, Django's PermissionDenied)."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from config.client_ip import client_ip
+
 log = logging.getLogger("audit")
 
+_current_request: contextvars.ContextVar = contextvars.ContextVar("audit_request", default=None)
 
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["AuditRequestMiddleware", "client_ip", "record"]
+
+
+class AuditRequestMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current_request.set(request)
+        try:
+            response = self.get_response(request)
+            if response.status_code == 403 and not getattr(request, "_audit_denied", False):
+                record("permission_denied", request=request, status=403)
+            return response
+        finally:
+            _current_request.reset(token)
 
 
 def record(event: str, *, request=None, user=None, username: str = "", **detail) -> None:
     from .models import AuditLog
 
+    if request is None:
+        request = _current_request.get()
+    if request is not None and event == "permission_denied":
+        request._audit_denied = True
     request_user = getattr(request, "user", None)
     if user is None and request_user is not None and request_user.is_authenticated:
         user = request_user
