@@ -60,7 +60,7 @@
 
     function minutesLeft() {
       var seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-      if (seconds >= 60) { return Math.round(seconds / 60) + " 分钟"; }
+      if (seconds > 60) { return Math.ceil(seconds / 60) + " 分钟"; }
       return seconds + " 秒";
     }
 
