@@ -205,6 +205,7 @@ def session_context(request: HttpRequest) -> dict:
         "session_policy": {
             "remaining": remaining_seconds(request.session),
             "warn": int(settings.SESSION_IDLE_WARNING_SECONDS),
+            "warn_minutes": -(-int(settings.SESSION_IDLE_WARNING_SECONDS) // 60),
             "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT_MINUTES),
         }
     }
