@@ -113,6 +113,11 @@ class SessionPolicyMiddleware:
         logout(request)
         if request.path == reverse("session_status"):
             return self.get_response(request)
+        if posted and _wants_json(request):  # a script's save (autosave): it keeps the input
+            return JsonResponse(
+                {"error": reason + "请重新登录后再保存。", "login_url": reverse("login")},
+                status=401,
+            )
         if posted:
             response = render(
                 request,
@@ -129,6 +134,11 @@ class SessionPolicyMiddleware:
             return response
         messages.info(request, reason + "请重新登录。")
         return self.get_response(request)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 @receiver(user_logged_in)

@@ -184,6 +184,12 @@
     }, true);
 
     schedule(Math.max(0, Math.round((deadline - Date.now()) / 1000)));
+
+    // For other scripts (e.g. autosave): a save answered 401 dispatches
+    // document.dispatchEvent(new CustomEvent("session:expired")) and this dialog takes over;
+    // "session:activity" counts as the user's activity.
+    document.addEventListener("session:expired", showExpired);
+    document.addEventListener("session:activity", function () { lastActivity = Date.now(); });
   }
 
   /* --------------------------------------------- the server's page for a save after expiry */

@@ -395,3 +395,20 @@ def test_seed_demo_runs_in_development(settings, db):
     settings.DEBUG = True
     call_command("seed_demo", stdout=StringIO())
     assert get_user_model().objects.filter(username="filer").exists()
+
+
+def test_a_script_save_after_expiry_gets_json(users, seed_eval):
+    """An autosave (fetch, Accept: application/json) learns that the session ended; the page
+    keeps the input and session.js asks to log in again."""
+    client = _logged_in("filer")
+    _shift(client, idle_seconds=31 * 60)
+    response = client.post(
+        reverse("filing:step", args=[seed_eval.pk, "figures"]),
+        {"version": str(seed_eval.version), "initial_budget": "1"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "由于超过 30 分钟未操作，您已自动退出。请重新登录后再保存。",
+        "login_url": reverse("login"),
+    }
