@@ -314,3 +314,19 @@ class PublishedReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class BulkJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["kind", "fiscal_year", "state", "done", "total", "created_by", "created_at"]
     list_filter = ["kind", "state"]
+
+
+@admin.register(models.AuditLog)
+class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The security audit trail (evaluations.audit): who, from which address, where, when."""
+
+    list_display = ["at", "event", "username", "ip", "path"]
+    list_filter = ["event"]
+    search_fields = ["username", "ip", "path"]
+    date_hierarchy = "at"
+
+
+@admin.register(models.PasswordRecord)
+class PasswordRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["user", "changed_at"]
+    search_fields = ["user__username"]

@@ -412,3 +412,14 @@ def test_a_script_save_after_expiry_gets_json(users, seed_eval):
         "error": "由于超过 30 分钟未操作，您已自动退出。请重新登录后再保存。",
         "login_url": reverse("login"),
     }
+
+
+def test_the_audit_trail_is_in_the_admin(media, users, seed_eval):
+    client_for(users["filer2"]).get(reverse("filing:step", args=[seed_eval.pk, "basic"]))
+    page = client_for(users["admin"]).get(reverse("admin:evaluations_auditlog_changelist"))
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "permission_denied" in text and "127.0.0.1" in text
+    assert reverse("filing:step", args=[seed_eval.pk, "basic"]) in text
+    add = client_for(users["admin"]).get(reverse("admin:evaluations_auditlog_add"))
+    assert add.status_code == 403  # read-only
