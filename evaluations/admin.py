@@ -320,10 +320,15 @@ class BulkJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The security audit trail (evaluations.audit): who, from which address, where, when."""
 
-    list_display = ["at", "event", "username", "ip", "path"]
+    list_display = ["at", "event_label", "username", "ip", "path"]
     list_filter = ["event"]
     search_fields = ["username", "ip", "path"]
-    date_hierarchy = "at"
+
+    @admin.display(description="事件", ordering="event")
+    def event_label(self, obj) -> str:
+        from .audit import EVENT_LABELS
+
+        return EVENT_LABELS.get(obj.event, obj.event)
 
 
 @admin.register(models.PasswordRecord)

@@ -20,7 +20,22 @@ log = logging.getLogger("audit")
 
 _current_request: contextvars.ContextVar = contextvars.ContextVar("audit_request", default=None)
 
-__all__ = ["AuditRequestMiddleware", "client_ip", "record"]
+__all__ = ["EVENT_LABELS", "AuditRequestMiddleware", "client_ip", "record"]
+
+# How the admin names the events (an event not listed shows its code).
+EVENT_LABELS = {
+    "login": "登录",
+    "logout": "退出",
+    "login_failed": "登录失败",
+    "permission_denied": "拒绝访问",
+    "session_expired": "会话超时退出",
+    "password_change": "修改密码",
+    "evidence_upload": "上传佐证材料",
+    "evidence_download": "下载佐证材料",
+    "evidence_delete": "删除佐证材料",
+    "evaluation_import": "导入自评数据",
+    "evaluation_created": "新建自评",
+}
 
 
 class AuditRequestMiddleware:
