@@ -125,6 +125,8 @@ class SessionPolicyMiddleware:
                 {
                     "reason": reason,
                     "fields": fields,
+                    # what the user typed, for reading (not the form's bookkeeping)
+                    "shown": [(n, v) for n, v in fields if v.strip() and n != "version"],
                     "action": request.get_full_path(),
                     "had_files": bool(request.FILES),
                     "login_url": reverse("login"),
