@@ -145,6 +145,9 @@ def test_one_address_is_locked_whatever_the_user_name(proxied, axes, users):
         _login(attacker, f"user-{attempt}", "guess")
     response = _login(attacker, "filer", PASSWORD)
     assert response.status_code == 429 and LOCKED_TEXT in text_of(response)
+    assert "连续 5 次登录失败后，将暂停从该地址登录 15 分钟。其他地址的登录不受影响" in text_of(
+        response
+    )
     # forging another address in the header does not help when not through the proxy
     direct = Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.99")
     assert _login(direct, "filer", PASSWORD).status_code == 429
