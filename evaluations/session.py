@@ -49,6 +49,14 @@ def remaining_seconds(session, now: float | None = None) -> int:
     return max(0, int(min(last + idle_seconds(), started + absolute_seconds()) - now))
 
 
+def limited_by(session, now: float | None = None) -> str:
+    """Which limit ends this session first: "idle" or "absolute"."""
+    now = time.time() if now is None else now
+    idle_end = session.get(LAST_SEEN, now) + idle_seconds()
+    absolute_end = session.get(LOGIN_AT, now) + absolute_seconds()
+    return "absolute" if absolute_end < idle_end else "idle"
+
+
 def _start(session, now: float) -> None:
     session[LOGIN_AT] = now
     session[LAST_SEEN] = now
@@ -187,6 +195,7 @@ def _state(request: HttpRequest) -> dict:
     return {
         "authenticated": authenticated,
         "remaining": remaining_seconds(request.session) if authenticated else 0,
+        "limit": limited_by(request.session) if authenticated else "",
         "csrf": get_token(request),
     }
 

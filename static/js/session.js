@@ -64,19 +64,28 @@
       return seconds + " 秒";
     }
 
+    var limit = "idle";
+
+    function warningText() {
+      if (limit === "absolute") {
+        return "本次登录已接近时长上限，会话将在 " + minutesLeft() + "后结束。请先保存，然后重新登录。";
+      }
+      return "您已较长时间未操作，会话将在 " + minutesLeft() + "后结束。未保存的内容请先保存。";
+    }
+
     function showWarning() {
       expired = false;
       title.textContent = "会话即将结束";
-      message.textContent = "您已较长时间未操作，会话将在 " + minutesLeft() + "后结束。未保存的内容请先保存。";
-      extendButton.hidden = false;
+      message.textContent = warningText();
+      extendButton.hidden = limit === "absolute";
       loginLink.hidden = true;
       recheckButton.hidden = true;
       open();
-      extendButton.focus();
+      if (!extendButton.hidden) { extendButton.focus(); }
       if (!countdown) {
         countdown = setInterval(function () {
           if (Date.now() >= deadline) { showExpired(); return; }
-          message.textContent = "您已较长时间未操作，会话将在 " + minutesLeft() + "后结束。未保存的内容请先保存。";
+          message.textContent = warningText();
         }, 1000);
       }
     }
@@ -85,7 +94,7 @@
       if (countdown) { clearInterval(countdown); countdown = null; }
       expired = true;
       title.textContent = "登录已过期";
-      message.textContent = "由于较长时间未操作，您已退出登录。本页填写的内容仍然保留，尚未保存："
+      message.textContent = "会话已结束（较长时间未操作，或登录时长已满），您已退出登录。本页填写的内容仍然保留，尚未保存："
         + "请在新标签页中重新登录，然后回到本页点击「我已重新登录」，再保存。";
       extendButton.hidden = true;
       loginLink.hidden = false;
@@ -129,7 +138,8 @@
           return;
         }
         deadline = Date.now() + state.remaining * 1000;
-        if (lastActivity > lastContact) { extend(); return; }  // typing: not idle
+        limit = state.limit || "idle";
+        if (lastActivity > lastContact && limit === "idle") { extend(); return; }  // typing: not idle
         showWarning();
         if (timer) { clearTimeout(timer); }
         timer = setTimeout(check, Math.max(1, state.remaining) * 1000 + 500);

@@ -145,3 +145,19 @@ def test_a_save_that_arrives_after_expiry_keeps_the_input(context: BrowserContex
     page.get_by_test_id("resubmit").click()
     expect(saved_message(page, "收支数据")).to_be_visible()
     assert _stored("procurement_actual") == Decimal("1.48")
+
+
+def test_near_the_absolute_cap_the_warning_cannot_be_extended(context: BrowserContext):
+    from evaluations import session as policy
+
+    page = context.new_page()
+    login(page, "filer")
+    store = _session(context)
+    store.load()
+    store[policy.LOGIN_AT] = time.time() - (8 * 3600 - 90)
+    store.save()
+    page.goto(step_url(evaluation(SEED_DEPARTMENT).pk, "figures"))
+    dialog = page.get_by_test_id("session-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("本次登录已接近时长上限，会话将在 2 分钟后结束")
+    expect(dialog.get_by_role("button", name="继续工作")).to_be_hidden()

@@ -447,3 +447,10 @@ def test_the_audit_trail_is_in_the_admin(media, users, seed_eval):
     assert reverse("filing:step", args=[seed_eval.pk, "basic"]) in text
     add = client_for(users["admin"]).get(reverse("admin:evaluations_auditlog_add"))
     assert add.status_code == 403  # read-only
+
+
+def test_status_says_which_limit_comes_first(users):
+    client = _logged_in("filer")
+    assert client.get(reverse("session_status")).json()["limit"] == "idle"
+    _shift(client, idle_seconds=10, since_login=8 * 3600 - 60)
+    assert client.get(reverse("session_status")).json()["limit"] == "absolute"
