@@ -46,11 +46,27 @@ class AuditRequestMiddleware:
         token = _current_request.set(request)
         try:
             response = self.get_response(request)
+            # Denials found inside a service's transaction (rolled back with it) are written
+            # now, outside it.
+            for event, detail in getattr(request, "_audit_later", ()):
+                record(event, request=request, **detail)
             if response.status_code == 403 and not getattr(request, "_audit_denied", False):
                 record("permission_denied", request=request, status=403)
             return response
         finally:
             _current_request.reset(token)
+
+
+def record_after_request(event: str, **detail) -> None:
+    """Record once the request is answered (outside any transaction that may roll back);
+    without a current request (a command, a task), at once."""
+    request = _current_request.get()
+    if request is None:
+        record(event, **detail)
+        return
+    if not hasattr(request, "_audit_later"):
+        request._audit_later = []
+    request._audit_later.append((event, detail))
 
 
 def record(event: str, *, request=None, user=None, username: str = "", **detail) -> None:

@@ -454,3 +454,29 @@ def test_status_says_which_limit_comes_first(users):
     assert client.get(reverse("session_status")).json()["limit"] == "idle"
     _shift(client, idle_seconds=10, since_login=8 * 3600 - 60)
     assert client.get(reverse("session_status")).json()["limit"] == "absolute"
+
+
+def test_a_refused_action_is_audited_although_the_service_rolled_back(media, users, seed_eval):
+    """A reviewer trying the filer's 提交: refused inside the service's transaction (rolled
+    back), recorded after the response with the client's address and the path."""
+    client = client_for(users["reviewer"])
+    url = reverse("filing:submit", args=[seed_eval.pk])
+    response = client.post(url, {"version": str(seed_eval.version)})
+    assert response.status_code == 302
+    seed_eval.refresh_from_db()
+    assert seed_eval.status == "draft"
+    [row] = audit_rows("permission_denied")
+    assert (row.user, row.ip, row.path, row.detail) == (
+        users["reviewer"],
+        "127.0.0.1",
+        url,
+        {"evaluation": seed_eval.pk, "action": "submit"},
+    )
+
+
+def test_a_state_refusal_is_not_an_access_denial(media, users, seed_eval):
+    """The filer may submit; a refusal for the evaluation's state or content is workflow."""
+    client_for(users["filer"]).post(
+        reverse("filing:withdraw", args=[seed_eval.pk]), {"version": str(seed_eval.version)}
+    )
+    assert audit_rows("permission_denied") == []
