@@ -4,6 +4,8 @@ DJANGO_DEBUG        "1" in development (default), "0" in production
 DJANGO_SECRET_KEY   required when DEBUG is off
 DJANGO_ALLOWED_HOSTS comma-separated
 DATABASE_URL        e.g. postgres://user:pass@host:5432/name; default: SQLite file db.sqlite3
+TRUSTED_PROXIES     comma-separated addresses/networks of the reverse proxies whose
+                    X-Forwarded-For is believed (none by default: the header is ignored)
 """
 
 from datetime import timedelta
@@ -13,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config.client_ip import parse_networks
 from config.env import env, env_bool, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +55,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The request for audit rows written deep in selectors/services; audits 403 responses.
+    "evaluations.audit.AuditRequestMiddleware",
+    # Idle timeout (with the page's warning), the absolute cap, password expiry.
+    "evaluations.session.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # A storage failure raised by a view: a Chinese page in the site's layout (HTTP 503).
@@ -72,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "evaluations.session.session_context",
             ],
         },
     },
@@ -86,19 +94,40 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Password strength (messages in Chinese: Django's zh-hans translations, LANGUAGE_CODE below).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(env("PASSWORD_MIN_LENGTH", "10"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "evaluations.passwords.CharacterKindsValidator"},
 ]
+# Optional password expiry: after this many days the user is sent to the change page after
+# login. 0 (the default) turns it off.
+PASSWORD_MAX_AGE_DAYS = int(env("PASSWORD_MAX_AGE_DAYS", "0"))
 
-# Failed-login throttling (django-axes): after 5 failures for a user name from one address,
-# that pair is locked for 15 minutes.
+# The client's address (audit rows, login throttling): X-Forwarded-For is believed only from
+# these reverse proxies (config/client_ip.py). Behind the TLS proxy of docker-compose set e.g.
+# TRUSTED_PROXIES=172.16.0.0/12.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
+# Failed-login throttling (django-axes), counted two ways at once: per user name from one
+# address, and per address whatever the user name. Either reaching AXES_FAILURE_LIMIT locks
+# for AXES_COOLOFF_TIME. Nothing is counted per user name alone, so an attacker elsewhere
+# cannot lock a department's staff out of their own account; one address trying many names
+# is locked as an address. Both use the same client address as the audit trail.
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AUTHENTICATION_BACKENDS = [
@@ -123,7 +152,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day
+# Sessions end after SESSION_IDLE_TIMEOUT_MINUTES without a request (the page warns
+# SESSION_IDLE_WARNING_SECONDS before, and 「继续工作」 extends), and in any case
+# SESSION_ABSOLUTE_HOURS after login (evaluations/session.py). The cookie lives a little longer
+# than that cap so that a save arriving after expiry is recognised and its input kept.
+SESSION_IDLE_TIMEOUT_MINUTES = int(env("SESSION_IDLE_TIMEOUT_MINUTES", "30"))
+SESSION_IDLE_WARNING_SECONDS = int(env("SESSION_IDLE_WARNING_SECONDS", "120"))
+SESSION_ABSOLUTE_HOURS = float(env("SESSION_ABSOLUTE_HOURS", "8"))  # a working day
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_HOURS * 3600) + 24 * 3600
 CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "zh-hans"

@@ -153,6 +153,12 @@ class Access:
     def require(self, action: str) -> None:
         error = refusal(self.evaluation, self.roles, action)
         if error is not None:
+            if not RULES[action].roles & self.roles:  # refused for who they are, not the state
+                from . import audit
+
+                audit.record_after_request(
+                    "permission_denied", evaluation=self.evaluation.pk, action=str(action)
+                )
             raise error
 
     @property
@@ -245,6 +251,10 @@ def require_job(user, fiscal_year: FiscalYear, kind: str) -> None:
     if kind not in JOB_ROLES:
         raise ServiceError("未知的批量任务")
     roles = year_roles(user, fiscal_year)
+    if not roles or not JOB_ROLES[kind] & roles:
+        from . import audit
+
+        audit.record_after_request("permission_denied", fiscal_year=fiscal_year.pk, job=kind)
     if not roles:
         raise NotAllowed("只有本区域的审核人可以发起批量任务。")
     if not JOB_ROLES[kind] & roles:

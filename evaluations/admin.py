@@ -314,3 +314,24 @@ class PublishedReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class BulkJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["kind", "fiscal_year", "state", "done", "total", "created_by", "created_at"]
     list_filter = ["kind", "state"]
+
+
+@admin.register(models.AuditLog)
+class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The security audit trail (evaluations.audit): who, from which address, where, when."""
+
+    list_display = ["at", "event_label", "username", "ip", "path"]
+    list_filter = ["event"]
+    search_fields = ["username", "ip", "path"]
+
+    @admin.display(description="事件", ordering="event")
+    def event_label(self, obj) -> str:
+        from .audit import EVENT_LABELS
+
+        return EVENT_LABELS.get(obj.event, obj.event)
+
+
+@admin.register(models.PasswordRecord)
+class PasswordRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["user", "changed_at"]
+    search_fields = ["user__username"]

@@ -6,4 +6,4 @@ class EvaluationsConfig(AppConfig):
     verbose_name = "部门整体支出绩效自评"
 
     def ready(self) -> None:
-        from . import audit  # noqa: F401 - connects the login signal handlers
+        from . import audit, session  # noqa: F401 - connect the login and password signal handlers

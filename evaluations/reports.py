@@ -355,8 +355,12 @@ def render_pdf(evaluation: Evaluation, *, draft: bool) -> bytes:
     try:
         from weasyprint import HTML
 
+        from .pdf_fetcher import report_url_fetcher
+
         html = render_html(evaluation, draft=draft)
-        return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
+        return HTML(
+            string=html, base_url=str(settings.BASE_DIR), url_fetcher=report_url_fetcher()
+        ).write_pdf(
             pdf_identifier=f"evaluation-{evaluation.pk}".encode(),
         )
     except ReportError:

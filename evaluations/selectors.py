@@ -282,3 +282,14 @@ def evidence_of(evaluation: Evaluation) -> dict[str, list]:
     for item in evaluation.evidence.all():
         grouped.setdefault(item.indicator_code, []).append(item)
     return grouped
+
+
+def password_changed_at(user: User):
+    """When the user's password was last set: the PasswordRecord, else the account's creation
+    (accounts older than the record); None for an anonymous user."""
+    from .models import PasswordRecord
+
+    if not user.is_authenticated:
+        return None
+    record = PasswordRecord.objects.filter(user=user).values_list("changed_at", flat=True)
+    return record.first() or user.date_joined

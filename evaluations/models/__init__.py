@@ -1,5 +1,6 @@
 """The data model. Split by concern; everything is importable from evaluations.models."""
 
+from .account import PasswordRecord
 from .evaluation import (
     BonusEvent,
     DutyIndicator,
@@ -37,6 +38,7 @@ __all__ = [
     "FigureValue",
     "FiscalYear",
     "IndicatorAnswer",
+    "PasswordRecord",
     "PublishedReport",
     "Region",
     "ReportSection",

@@ -1,6 +1,7 @@
 """Writes. Every change to the data goes through a function here, inside a transaction.
 Domain errors (services.errors) carry a message for the user."""
 
+from .accounts import password_changed_record
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -81,5 +82,6 @@ __all__ = [
     "evidence_delete",
     "evidence_upload",
     "notified_import",
+    "password_changed_record",
     "rubric_load",
 ]

@@ -21,6 +21,12 @@ INDICATOR_KEYS = {"code", "name", "level", "points", "computed", "claimed", "rev
 INDICATOR_KEYS |= {"basis", "warnings"}
 
 
+@pytest.fixture(autouse=True)
+def _development(settings):
+    """seed_demo runs in development (DEBUG on, as `make run`); pytest-django turns DEBUG off."""
+    settings.DEBUG = True
+
+
 def run(*args) -> str:
     out = StringIO()
     call_command(*args, stdout=out)

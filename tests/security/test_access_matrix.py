@@ -65,6 +65,15 @@ REVIEW_ACTION = row(302, 404, 404, 302, 404, 302)
 EXPECTED: dict[str, Decision] = {
     "login": Decision("GET", ALL_200),
     "logout": Decision("POST", row(302, 302, 302, 302, 302, 302), anonymous_get=405),
+    # Every user's own password; a POST without a body is the form again with its errors.
+    "password_change": Decision(
+        "GET", row(302, 200, 200, 200, 200, 200), post=row(302, 200, 200, 200, 200, 200)
+    ),
+    "password_change_done": Decision("GET", row(302, 200, 200, 200, 200, 200)),
+    # The page's session clock (JSON): whether logged in and for how long; 「继续工作」 extends
+    # (401 without a session: the page then asks to log in again).
+    "session_status": Decision("GET", ALL_200),
+    "session_extend": Decision("POST", row(401, 200, 200, 200, 200, 200), anonymous_get=405),
     "public:list": Decision("GET", ALL_200),
     "public:download": Decision("GET", ALL_200),
     "filing:home": Decision("GET", row(302, 200, 200, 302, 302, 302)),
