@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
 from .parsing import InputError, parse_percent
@@ -124,35 +125,57 @@ def parse_notified(
 
 def score_tables_xlsx(title: str, sheets) -> bytes:
     """All score tables of a year in one workbook: a summary sheet, then one sheet a department."""
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "汇总"
-    summary.append(
-        [
-            "单位编码",
-            "单位名称",
-            "状态",
-            "计算总分",
-            "自评总分",
-            "复核总分",
-            "最终得分",
-            "等级",
-            "项目名称",
-        ]
-    )
-    headers = [
-        "编码",
-        "指标",
-        "层级",
-        "分值",
-        "计算分",
-        "自评分",
-        "复核分",
-        "得分",
-        "评分依据",
-        "提示",
-    ]
+    out = io.BytesIO()
+    score_tables_xlsx_to(out, title, sheets)
+    return out.getvalue()
+
+
+SCORE_HEADERS = [
+    "编码",
+    "指标",
+    "层级",
+    "分值",
+    "计算分",
+    "自评分",
+    "复核分",
+    "得分",
+    "评分依据",
+    "提示",
+]
+SUMMARY_HEADERS = [
+    "单位编码",
+    "单位名称",
+    "状态",
+    "计算总分",
+    "自评总分",
+    "复核总分",
+    "最终得分",
+    "等级",
+    "项目名称",
+]
+
+
+def score_tables_xlsx_to(handle, title: str, sheets: Iterable) -> int:
+    """score_tables_xlsx written into `handle` (a file opened for binary writing) by openpyxl's
+    write-only mode: each department's sheet goes to disk as it is written and is closed
+    before the next, so memory stays flat however many departments `sheets` (an iterable of
+    (evaluation, score sheet), consumed once) yields. Returns how many were written."""
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("汇总")
+    summary.column_dimensions["B"].width = 40
+    bold = Font(bold=True)
+
+    def heading(ws, values):
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(ws, value=value)
+            cell.font = bold
+            cells.append(cell)
+        return cells
+
+    summary.append(heading(summary, SUMMARY_HEADERS))
     used: set[str] = {"汇总"}
+    count = 0
     for evaluation, sheet in sheets:
         t = sheet.totals
         summary.append(
@@ -180,9 +203,11 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
             n += 1
         used.add(name)
         ws = wb.create_sheet(name)
+        ws.column_dimensions["B"].width = 36
+        ws.column_dimensions["I"].width = 60
         project = f" {evaluation.project}" if evaluation.project else ""
         ws.append([f"{evaluation.department.name}{project} {title}"])
-        ws.append(headers)
+        ws.append(SCORE_HEADERS)
         for line in sheet.lines:
             ws.append(
                 [
@@ -199,14 +224,10 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
                 ]
             )
         ws.append(["总分", "", "", 100, _f(t.computed), _f(t.claimed), _f(t.reviewed), _f(t.final)])
-        ws.column_dimensions["B"].width = 36
-        ws.column_dimensions["I"].width = 60
-    for cell in summary[1]:
-        cell.font = Font(bold=True)
-    summary.column_dimensions["B"].width = 40
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        ws.close()  # its rows are on disk; the workbook keeps no open file per department
+        count += 1
+    wb.save(handle)
+    return count
 
 
 def _f(value):

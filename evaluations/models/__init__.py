@@ -12,6 +12,7 @@ from .evaluation import (
 )
 from .jobs import BulkJob
 from .org import Department, FiscalYear, Region, RubricVersion
+from .renders import PdfRender
 from .review import (
     Annotation,
     AuditLog,
@@ -37,6 +38,7 @@ __all__ = [
     "FigureValue",
     "FiscalYear",
     "IndicatorAnswer",
+    "PdfRender",
     "PublishedReport",
     "Region",
     "ReportSection",
