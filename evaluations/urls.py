@@ -13,9 +13,7 @@ review_patterns = (
         path("evaluations/<int:pk>/annotate/", review.annotate, name="annotate"),
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
         path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
-        path(
-            "evaluations/<int:pk>/publish/status/", review.publish_status, name="publish_status"
-        ),
+        path("evaluations/<int:pk>/publish/status/", review.publish_status, name="publish_status"),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
         path("jobs/", review.job_list, name="jobs"),
         path("jobs/<int:pk>/", review.job_page, name="job"),

@@ -6,65 +6,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evaluations', '0011_evaluation_project_and_fiscal_year_project_rubric'),
+        ("evaluations", "0011_evaluation_project_and_fiscal_year_project_rubric"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bulkjob',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='最近心跳'),
+            model_name="bulkjob",
+            name="heartbeat_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="最近心跳"),
         ),
         migrations.AddField(
-            model_name='bulkjob',
-            name='restarted_from',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='evaluations.bulkjob', verbose_name='重新发起自'),
+            model_name="bulkjob",
+            name="restarted_from",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="evaluations.bulkjob",
+                verbose_name="重新发起自",
+            ),
         ),
         migrations.AddField(
-            model_name='bulkjob',
-            name='started_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='开始时间'),
+            model_name="bulkjob",
+            name="started_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="开始时间"),
         ),
         migrations.AddField(
-            model_name='evaluation',
-            name='revision',
-            field=models.PositiveIntegerField(default=0, verbose_name='内容修订号'),
+            model_name="evaluation",
+            name="revision",
+            field=models.PositiveIntegerField(default=0, verbose_name="内容修订号"),
         ),
         migrations.AlterField(
-            model_name='bulkjob',
-            name='state',
-            field=models.CharField(choices=[('queued', '排队中'), ('running', '进行中'), ('done', '已完成'), ('failed', '失败'), ('cancelled', '已取消')], default='queued', max_length=10, verbose_name='状态'),
+            model_name="bulkjob",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("queued", "排队中"),
+                    ("running", "进行中"),
+                    ("done", "已完成"),
+                    ("failed", "失败"),
+                    ("cancelled", "已取消"),
+                ],
+                default="queued",
+                max_length=10,
+                verbose_name="状态",
+            ),
         ),
         migrations.CreateModel(
-            name='PdfRender',
+            name="PdfRender",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('draft', '草稿'), ('final', '正式（公开）')], max_length=10, verbose_name='类型')),
-                ('revision', models.PositiveIntegerField(verbose_name='内容修订号')),
-                ('version', models.PositiveIntegerField(verbose_name='版本号')),
-                ('template_version', models.CharField(max_length=64, verbose_name='模板版本')),
-                ('state', models.CharField(choices=[('queued', '排队中'), ('running', '正在生成'), ('ready', '已生成'), ('failed', '生成失败')], default='queued', max_length=10, verbose_name='状态')),
-                ('file', models.FileField(blank=True, max_length=200, upload_to='renders/', verbose_name='文件')),
-                ('sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256')),
-                ('size', models.PositiveIntegerField(blank=True, null=True, verbose_name='大小（字节）')),
-                ('message', models.CharField(blank=True, max_length=300, verbose_name='说明')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='尝试次数')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='开始时间')),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True, verbose_name='最近心跳')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='renders', to='evaluations.evaluation', verbose_name='绩效自评')),
-                ('publish_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申请公开人')),
-                ('rubric', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='evaluations.rubricversion', verbose_name='评分体系')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("draft", "草稿"), ("final", "正式（公开）")],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("revision", models.PositiveIntegerField(verbose_name="内容修订号")),
+                ("version", models.PositiveIntegerField(verbose_name="版本号")),
+                ("template_version", models.CharField(max_length=64, verbose_name="模板版本")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "排队中"),
+                            ("running", "正在生成"),
+                            ("ready", "已生成"),
+                            ("failed", "生成失败"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, max_length=200, upload_to="renders/", verbose_name="文件"
+                    ),
+                ),
+                ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),
+                (
+                    "size",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="大小（字节）"),
+                ),
+                ("message", models.CharField(blank=True, max_length=300, verbose_name="说明")),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="尝试次数")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="开始时间"),
+                ),
+                (
+                    "heartbeat_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="最近心跳"),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="完成时间"),
+                ),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="renders",
+                        to="evaluations.evaluation",
+                        verbose_name="绩效自评",
+                    ),
+                ),
+                (
+                    "publish_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申请公开人",
+                    ),
+                ),
+                (
+                    "rubric",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="evaluations.rubricversion",
+                        verbose_name="评分体系",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'PDF 生成记录',
-                'verbose_name_plural': 'PDF 生成记录',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('evaluation', 'kind', 'revision', 'rubric', 'template_version'), name='one_render_per_content_rubric_and_template')],
+                "verbose_name": "PDF 生成记录",
+                "verbose_name_plural": "PDF 生成记录",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("evaluation", "kind", "revision", "rubric", "template_version"),
+                        name="one_render_per_content_rubric_and_template",
+                    )
+                ],
             },
         ),
     ]
