@@ -174,6 +174,18 @@ def score_tables_xlsx_to(handle, title: str, sheets: Iterable) -> int:
         return cells
 
     summary.append(heading(summary, SUMMARY_HEADERS))
+    try:
+        count = _write_score_sheets(wb, summary, title, sheets)
+    except BaseException:
+        for ws in wb.worksheets:  # an interrupted export (a cancelled job): release the files
+            if not ws.closed:
+                ws.close()
+        raise
+    wb.save(handle)
+    return count
+
+
+def _write_score_sheets(wb, summary, title: str, sheets: Iterable) -> int:
     used: set[str] = {"汇总"}
     count = 0
     for evaluation, sheet in sheets:
@@ -226,7 +238,6 @@ def score_tables_xlsx_to(handle, title: str, sheets: Iterable) -> int:
         ws.append(["总分", "", "", 100, _f(t.computed), _f(t.claimed), _f(t.reviewed), _f(t.final)])
         ws.close()  # its rows are on disk; the workbook keeps no open file per department
         count += 1
-    wb.save(handle)
     return count
 
 

@@ -492,3 +492,66 @@ def test_command_writes_the_stored_bytes_of_a_published_one(
     call_command("render_pdf", SEED_DEPARTMENT, "2022", "-o", str(out))
     assert out.read_bytes() == stored(report)
     assert report.sha256 in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- render on save
+
+
+def test_a_save_renders_the_draft_in_the_worker_so_the_preview_is_ready(
+    evaluation,
+    users,
+    fake_render,
+    settings,
+    no_render_in_requests,
+    django_capture_on_commit_callbacks,
+):
+    from evaluations.models import PdfRender
+
+    settings.PDF_RENDER_ON_SAVE = True
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluation_save_sections(
+            evaluation.pk, users["filer"], evaluation.version, texts={"problems": "改过了"}
+        )
+    evaluation.refresh_from_db()
+    render = PdfRender.objects.get()
+    assert (render.state, render.revision) == (PdfRender.State.READY, evaluation.revision)
+    client = Client()
+    client.force_login(users["filer"])
+    response = client.get(reverse("filing:draft_pdf", args=[evaluation.pk]))
+    assert response.status_code == 200  # no progress page: rendered after the save
+    assert fake_render == [(evaluation.pk, True)]
+
+
+def test_saves_in_quick_succession_render_once(
+    evaluation, users, fake_render, settings, django_capture_on_commit_callbacks
+):
+    """Debounced: the first save's task comes after the second save and finds the content
+    changed; only the latest content is rendered."""
+    from evaluations.models import PdfRender
+    from evaluations.services.renders import render_run
+
+    settings.PDF_RENDER_ON_SAVE = True
+    with django_capture_on_commit_callbacks(execute=False) as first:
+        services.evaluation_save_sections(
+            evaluation.pk, users["filer"], evaluation.version, texts={"problems": "一"}
+        )
+    evaluation.refresh_from_db()
+    # the first save's task, created but not yet run by the worker
+    stale = PdfRender.objects.create(
+        evaluation=evaluation,
+        kind="draft",
+        revision=evaluation.revision,
+        version=evaluation.version,
+        rubric=evaluation.rubric,
+        template_version="x",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluation_save_sections(
+            evaluation.pk, users["filer"], evaluation.version, texts={"problems": "二"}
+        )
+    for callback in first:
+        callback()  # late: the evaluation has changed since
+    assert render_run(stale.pk) is None
+    assert not PdfRender.objects.filter(pk=stale.pk).exists()
+    assert fake_render == [(evaluation.pk, True)]
+    assert PdfRender.objects.get().state == PdfRender.State.READY
