@@ -184,7 +184,7 @@ TASKS = {
 # PDF budget: a document whose HTML exceeds this many characters is refused before rendering;
 # a render is aborted after this many seconds (in db_worker, which runs tasks in its main
 # thread). A draft is rendered after each save, debounced by this many seconds.
-PDF_MAX_HTML_CHARS = int(env("PDF_MAX_HTML_CHARS", "600000"))
+PDF_MAX_HTML_CHARS = int(env("PDF_MAX_HTML_CHARS", "400000"))
 PDF_RENDER_TIMEOUT_SECONDS = int(env("PDF_RENDER_TIMEOUT_SECONDS", "120"))
 PDF_RENDER_MAX_ATTEMPTS = int(env("PDF_RENDER_MAX_ATTEMPTS", "3"))
 PDF_RENDER_ON_SAVE = env_bool("PDF_RENDER_ON_SAVE", True)
