@@ -140,15 +140,19 @@ def delete_orphaned_files(*, older_than: timedelta = ORPHAN_GRACE) -> list[str]:
     published/ that no PublishedReport refers to and older than `older_than` (a publication
     in progress is younger) are deleted; returns their names. Run by `manage.py
     delete_orphaned_files` (e.g. daily); a retried publication reuses its file anyway."""
+    from .renders import RENDER_DIR
+
     storage = PublishedReport._meta.get_field("file").storage
     referenced = set(PublishedReport.objects.values_list("file", flat=True))
+    referenced |= set(PdfRender.objects.exclude(file="").values_list("file", flat=True))
     cutoff = timezone.now() - older_than
     deleted = []
-    for name in _files_under(storage, UPLOAD_DIR):
-        if name in referenced or storage.get_modified_time(name) >= cutoff:
-            continue
-        storage.delete(name)
-        deleted.append(name)
+    for directory in (UPLOAD_DIR, RENDER_DIR):  # renders/: a draft stored by a killed worker
+        for name in _files_under(storage, directory):
+            if name in referenced or storage.get_modified_time(name) >= cutoff:
+                continue
+            storage.delete(name)
+            deleted.append(name)
     return deleted
 
 

@@ -240,6 +240,28 @@ def test_a_file_left_by_a_killed_publication_is_swept_and_nothing_else(
     assert sorted(p.name for p in files_under(media)) == sorted([fresh.name, published.name])
 
 
+def test_a_draft_left_by_a_killed_worker_is_swept_and_the_stored_draft_kept(
+    seed_eval, users, media, stub_render
+):
+    import os
+    import time
+
+    from evaluations.models import PdfRender
+    from evaluations.services.publishing import delete_orphaned_files
+    from evaluations.services.renders import render_request, render_run
+
+    render = render_request(seed_eval, kind=PdfRender.Kind.DRAFT)
+    render = render_run(render.pk)
+    kept = media / render.file.name
+    orphan = kept.parent / ("2" * 64 + ".pdf")
+    orphan.write_bytes(b"%PDF-1.4 orphan draft")
+    two_hours_ago = time.time() - 7200
+    for path in (kept, orphan):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    assert delete_orphaned_files() == [f"renders/{orphan.parent.name}/{orphan.name}"]
+    assert kept.is_file() and not orphan.exists()
+
+
 def test_the_database_refuses_a_second_running_job_of_a_kind_and_year(seed_eval, users):
     """The constraint behind the lock (SQLite has no row locks): a second queued job of the
     same kind and year cannot be written, whoever writes it; a finished one can."""
