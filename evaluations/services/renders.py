@@ -31,7 +31,9 @@ from django.db.models import F, Model
 from django.utils import timezone
 
 from ..models import Evaluation, PdfRender
+from ..pdf_key import template_version
 from ..selectors import render_key
+from ..workflow import Status
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -160,6 +162,12 @@ def render_request(
         if not created:
             render = PdfRender.objects.select_for_update().get(pk=render.pk)
         run = created or _needs_run(render, retry=retry)
+        if (
+            kind == PdfRender.Kind.FINAL
+            and render.state == PdfRender.State.READY
+            and evaluation.status == Status.APPROVED
+        ):
+            run = True  # published before, reopened and approved again: publish anew
         if not created and run:
             if render.attempts >= settings.PDF_RENDER_MAX_ATTEMPTS and render.active and not retry:
                 render.state = PdfRender.State.FAILED
@@ -233,8 +241,13 @@ def render_run(render_id: int) -> PdfRender | None:
     evaluation = evaluations_for_scoring().get(pk=render.evaluation_id)
     if render.kind == PdfRender.Kind.FINAL:
         return _run_publication(render)
-    if evaluation.revision != render.revision:
-        # debounced: a newer save has come; its own render takes over
+    if (
+        evaluation.revision != render.revision
+        or evaluation.rubric_id != render.rubric_id
+        or render.template_version != template_version()
+    ):
+        # debounced: a newer save has come (or a new rubric or template); its own render
+        # takes over
         PdfRender.objects.filter(pk=render.pk).delete()
         return None
     try:
