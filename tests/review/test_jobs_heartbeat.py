@@ -243,3 +243,47 @@ def test_the_thread_backend_honours_run_after(settings):
     later_task.using(run_after=timezone.now() + timedelta(seconds=0.5)).enqueue()
     assert not RAN.wait(0.2)
     assert RAN.wait(3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_region_of_100_departments_with_the_development_backend(settings, tmp_path):
+    """The reproduction: with the immediate backend the request that started a job ran it,
+    and a region of more than about 8 departments timed out. With the development default
+    (thread backend) the request only enqueues; the job runs beside it and the page polls."""
+    from evaluations.demo import seed_demo
+    from evaluations.models import Department, Evaluation, FiscalYear
+
+    seed_demo()
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "evaluations.task_backends.ThreadBackend",
+            "OPTIONS": {"workers": 1},
+        }
+    }
+    fy = FiscalYear.objects.get(region__code="nansha", year=2022)
+    departments = Department.objects.bulk_create(
+        Department(code=f"load-{i:03d}", name=f"测试部门{i:03d}", region=fy.region)
+        for i in range(100)
+    )
+    Evaluation.objects.bulk_create(
+        Evaluation(department=d, fiscal_year=fy, rubric=fy.rubric) for d in departments
+    )
+    total = Evaluation.objects.filter(fiscal_year=fy).count()
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="reviewer"))
+    started = time.monotonic()
+    response = client.post(reverse("review:job_start", args=["nansha", 2022, "export_scores"]))
+    assert time.monotonic() - started < 5
+    job = BulkJob.objects.get()
+    # not run inside the request (the immediate backend would have finished it by now)
+    assert job.state in (BulkJob.State.QUEUED, BulkJob.State.RUNNING)
+    assert response["Location"] == reverse("review:job", args=[job.pk])
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = client.get(reverse("review:job_status", args=[job.pk])).json()
+        if status["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.5)
+    assert status["state"] == "done", status
+    assert status["done"] == status["total"] == total > 100
