@@ -49,13 +49,19 @@ class ThreadBackend(ImmediateBackend):
         self.workers = int(params.get("OPTIONS", {}).get("workers", 2))
 
     def _run(self, task_result: TaskResult) -> None:
-        close_old_connections()
+        try:
+            close_old_connections()  # a connection left by the thread's previous task
+        except Exception:
+            log.warning("后台任务线程的旧数据库连接无法检查，已跳过", exc_info=True)
         try:
             self._execute_task(task_result)  # catches and records the task's exceptions
         except Exception:
             log.exception("后台任务执行失败：%s", task_result.task.name)
         finally:
-            connections.close_all()
+            try:
+                connections.close_all()
+            except Exception:
+                log.exception("后台任务关闭数据库连接失败")
 
     def enqueue(self, task, args, kwargs):
         self.validate_task(task)
