@@ -204,16 +204,36 @@ STORAGES = {
     },
 }
 
-# Background work (PDF rendering, bulk jobs): Django's tasks framework. In development the
-# tasks run at once in the request; with TASKS_BACKEND=database they are stored and run by
-# `manage.py db_worker` (the worker service of docker-compose).
+# Background work (PDF rendering, bulk jobs, e-mail): Django's tasks framework; never run inside
+# a web request. TASKS_BACKEND=database (production): stored in the database and run by
+# `manage.py db_worker` (the worker service of docker-compose). thread (the development
+# default): run in a thread pool of the web process after the request has enqueued them
+# (evaluations/task_backends.py). immediate: at once, in the caller (the test suite).
+TASKS_BACKEND = env("TASKS_BACKEND", "thread")
 TASKS = {
     "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend"
-        if env("TASKS_BACKEND", "immediate") == "database"
-        else "django.tasks.backends.immediate.ImmediateBackend",
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+        }.get(TASKS_BACKEND, "evaluations.task_backends.ThreadBackend"),
+        "OPTIONS": {"workers": int(env("TASK_THREADS", "2"))}
+        if TASKS_BACKEND not in ("database", "immediate")
+        else {},
     }
 }
+# PDF budget: a document whose HTML exceeds this many characters is refused before rendering;
+# a render is aborted after this many seconds (in db_worker, which runs tasks in its main
+# thread). A draft is rendered after each save, debounced by this many seconds.
+PDF_MAX_HTML_CHARS = int(env("PDF_MAX_HTML_CHARS", "400000"))
+PDF_RENDER_TIMEOUT_SECONDS = int(env("PDF_RENDER_TIMEOUT_SECONDS", "120"))
+PDF_RENDER_MAX_ATTEMPTS = int(env("PDF_RENDER_MAX_ATTEMPTS", "3"))
+PDF_RENDER_ON_SAVE = env_bool("PDF_RENDER_ON_SAVE", True)
+PDF_RENDER_DEBOUNCE_SECONDS = int(env("PDF_RENDER_DEBOUNCE_SECONDS", "5"))
+# Heartbeats of bulk jobs and renders: written every JOB_HEARTBEAT_SECONDS while the worker
+# runs them; one silent for JOB_HEARTBEAT_TIMEOUT_SECONDS is taken for dead (failed, and
+# restartable; a render is queued again).
+JOB_HEARTBEAT_SECONDS = int(env("JOB_HEARTBEAT_SECONDS", "15"))
+JOB_HEARTBEAT_TIMEOUT_SECONDS = int(env("JOB_HEARTBEAT_TIMEOUT_SECONDS", "120"))
 
 # Logs: one JSON object per line on stderr, each with the request id of its request.
 LOGGING = {
@@ -241,8 +261,9 @@ LOGGING = {
 # check permission (never by MEDIA_URL).
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 EVIDENCE_MAX_BYTES = int(env("EVIDENCE_MAX_MB", "20")) * 1024 * 1024
-# A bulk job still queued or running this long after it started is taken for dead (a worker
-# that crashed): it is marked failed when the same kind is started again, so it never blocks.
+# A bulk job still queued this long after it was started (no worker took it), or running
+# without any heartbeat, is taken for dead: marked failed, so it never blocks (and can be
+# restarted). A running job with a heartbeat is judged by JOB_HEARTBEAT_TIMEOUT_SECONDS.
 BULK_JOB_STALE_AFTER_MINUTES = int(env("BULK_JOB_STALE_AFTER_MINUTES", "120"))
 # Request bodies (config/limits.py): the whole body, declared by CONTENT_LENGTH, is refused
 # unread above REQUEST_MAX_BYTES (several evidence files go in one request); a file stops being

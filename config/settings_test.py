@@ -11,3 +11,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     *global_settings.PASSWORD_HASHERS,
 ]
+
+# Tasks run at once in the caller (a test runs what it enqueued, after commit, with
+# django_capture_on_commit_callbacks); the db_worker test sets TASKS_BACKEND=database.
+if TASKS_BACKEND != "database":  # noqa: F405
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+PDF_RENDER_DEBOUNCE_SECONDS = 0
+PDF_RENDER_ON_SAVE = False  # the tests of render-on-save switch it on

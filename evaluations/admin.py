@@ -312,7 +312,49 @@ class PublishedReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(models.BulkJob)
 class BulkJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["kind", "fiscal_year", "state", "done", "total", "created_by", "created_at"]
+    """Viewed here; cancelled through the service (the same as the 批量任务 page)."""
+
+    list_display = [
+        "kind",
+        "fiscal_year",
+        "state",
+        "done",
+        "total",
+        "created_by",
+        "created_at",
+        "heartbeat_at",
+        "finished_at",
+    ]
+    list_filter = ["kind", "state"]
+    actions = ["cancel_jobs"]
+
+    @admin.action(description="取消所选的进行中任务")
+    def cancel_jobs(self, request, queryset):
+        from . import services
+
+        done = 0
+        for job in queryset.filter(state__in=models.BulkJob.ACTIVE):
+            try:
+                services.bulk_job_cancel(job.pk, request.user)
+            except services.ServiceError as exc:
+                self.message_user(request, f"{job}：{exc.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"已取消 {done} 个任务。", messages.SUCCESS)
+
+
+@admin.register(models.PdfRender)
+class PdfRenderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "evaluation",
+        "kind",
+        "state",
+        "revision",
+        "template_version",
+        "size",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["kind", "state"]
 
 

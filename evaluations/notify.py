@@ -1,6 +1,7 @@
 """E-mail notifications of workflow transitions (Django's e-mail framework; the console
-backend in development). Sent after the transaction commits; a failure to send is logged and
-never undoes the transition."""
+backend in development). Enqueued after the transaction commits and sent by the worker
+(tasks.send_transition_notification): a slow or failing mail server never holds up or breaks
+a request. A failure of any kind is logged and never undoes the transition."""
 
 from __future__ import annotations
 
@@ -20,7 +21,25 @@ def _link(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def enqueue(event_id: int) -> None:
+    """Hand the notification of event `event_id` to the worker (called on commit)."""
+    from .tasks import send_transition_notification
+
+    try:
+        send_transition_notification.enqueue(event_id)
+    except Exception:
+        log.exception("通知任务入队失败：event %s", event_id)
+
+
 def transition_done(event_id: int) -> None:
+    """The worker's task body: never raises (the task would only be marked failed)."""
+    try:
+        _send(event_id)
+    except Exception:
+        log.exception("通知邮件发送失败：event %s", event_id)
+
+
+def _send(event_id: int) -> None:
     event = EvaluationEvent.objects.select_related(
         "evaluation__department__region", "evaluation__fiscal_year", "actor"
     ).get(pk=event_id)
@@ -48,12 +67,7 @@ def transition_done(event_id: int) -> None:
     emails = [u.email for u in recipients if u.email]
     if not emails:
         return
-    try:
-        send_mail(
-            subject, body + "\n（本邮件由绩效自评系统自动发送，请勿直接回复。）", None, emails
-        )
-    except OSError:
-        log.exception("通知邮件发送失败：%s", subject)
+    send_mail(subject, body + "\n（本邮件由绩效自评系统自动发送，请勿直接回复。）", None, emails)
 
 
 def _name(user) -> str:

@@ -293,3 +293,52 @@ def password_changed_at(user: User):
         return None
     record = PasswordRecord.objects.filter(user=user).values_list("changed_at", flat=True)
     return record.first() or user.date_joined
+
+
+# ---------------------------------------------------------------------------- background work
+
+
+def jobs_for_user(user: User):
+    """The bulk jobs of the regions the user reviews (all for a superuser), newest first."""
+    from .models import BulkJob
+
+    return BulkJob.objects.filter(fiscal_year__region__in=reviewer_regions(user)).select_related(
+        "fiscal_year__region", "created_by"
+    )
+
+
+def publication_render(evaluation: Evaluation):
+    """The publication's final render to show on the review page while the evaluation is
+    审核通过: the newest, in progress or failed (None when there is none)."""
+    from .models import PdfRender
+    from .workflow import Status
+
+    if evaluation.status != Status.APPROVED:
+        return None
+    return (
+        PdfRender.objects.filter(evaluation=evaluation, kind=PdfRender.Kind.FINAL)
+        .exclude(state=PdfRender.State.READY)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def render_key(evaluation: Evaluation, kind: str) -> dict:
+    """What a PDF depends on: the evaluation's content revision, its rubric version and the
+    template version (models.PdfRender's unique key)."""
+    from .pdf_key import template_version
+
+    return {
+        "evaluation_id": evaluation.pk,
+        "kind": kind,
+        "revision": evaluation.revision,
+        "rubric_id": evaluation.rubric_id,
+        "template_version": template_version(),
+    }
+
+
+def current_render(evaluation: Evaluation, kind: str = "draft"):
+    """The render of the evaluation's content as it is now, if one was requested."""
+    from .models import PdfRender
+
+    return PdfRender.objects.filter(**render_key(evaluation, kind)).first()

@@ -10,7 +10,9 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from .parsing import InputError, parse_percent
 from .services import EventInput, ImportRow
@@ -47,11 +49,22 @@ def append_row(ws, values: Iterable) -> None:
     (with Excel's quote prefix, so it stays text when edited); numbers stay numbers. Every
     .xlsx the system writes goes through this function or put_cell()."""
     values = list(values)
+    if isinstance(ws, WriteOnlyWorksheet):  # no cells to revisit: write text cells as such
+        if any(formula_like(v) for v in values):
+            values = [_text_cell(ws, v) if formula_like(v) else v for v in values]
+        ws.append(values)
+        return
     ws.append(values)
     if any(formula_like(v) for v in values):
         for cell, value in zip(ws[ws.max_row], values, strict=False):
             if formula_like(value):
                 put_cell(cell, value)
+
+
+def _text_cell(ws, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws)
+    put_cell(cell, value)
+    return cell
 
 
 def put_cell(cell, value) -> None:
@@ -232,36 +245,69 @@ def _notified_row(number: int, cells, known_codes, rate_key) -> ImportRow:
 
 def score_tables_xlsx(title: str, sheets) -> bytes:
     """All score tables of a year in one workbook: a summary sheet, then one sheet a department."""
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "汇总"
-    append_row(
-        summary,
-        [
-            "单位编码",
-            "单位名称",
-            "状态",
-            "计算总分",
-            "自评总分",
-            "复核总分",
-            "最终得分",
-            "等级",
-            "项目名称",
-        ],
-    )
-    headers = [
-        "编码",
-        "指标",
-        "层级",
-        "分值",
-        "计算分",
-        "自评分",
-        "复核分",
-        "得分",
-        "评分依据",
-        "提示",
-    ]
+    out = io.BytesIO()
+    score_tables_xlsx_to(out, title, sheets)
+    return out.getvalue()
+
+
+SCORE_HEADERS = [
+    "编码",
+    "指标",
+    "层级",
+    "分值",
+    "计算分",
+    "自评分",
+    "复核分",
+    "得分",
+    "评分依据",
+    "提示",
+]
+SUMMARY_HEADERS = [
+    "单位编码",
+    "单位名称",
+    "状态",
+    "计算总分",
+    "自评总分",
+    "复核总分",
+    "最终得分",
+    "等级",
+    "项目名称",
+]
+
+
+def score_tables_xlsx_to(handle, title: str, sheets: Iterable) -> int:
+    """score_tables_xlsx written into `handle` (a file opened for binary writing) by openpyxl's
+    write-only mode: each department's sheet goes to disk as it is written and is closed
+    before the next, so memory stays flat however many departments `sheets` (an iterable of
+    (evaluation, score sheet), consumed once) yields. Returns how many were written."""
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet("汇总")
+    summary.column_dimensions["B"].width = 40
+    bold = Font(bold=True)
+
+    def heading(ws, values):
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(ws, value=value)
+            cell.font = bold
+            cells.append(cell)
+        return cells
+
+    summary.append(heading(summary, SUMMARY_HEADERS))
+    try:
+        count = _write_score_sheets(wb, summary, title, sheets)
+    except BaseException:
+        for ws in wb.worksheets:  # an interrupted export (a cancelled job): release the files
+            if not ws.closed:
+                ws.close()
+        raise
+    wb.save(handle)
+    return count
+
+
+def _write_score_sheets(wb, summary, title: str, sheets: Iterable) -> int:
     used: set[str] = {"汇总"}
+    count = 0
     for evaluation, sheet in sheets:
         t = sheet.totals
         append_row(
@@ -290,9 +336,11 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
             n += 1
         used.add(name)
         ws = wb.create_sheet(name)
+        ws.column_dimensions["B"].width = 36
+        ws.column_dimensions["I"].width = 60
         project = f" {evaluation.project}" if evaluation.project else ""
         append_row(ws, [f"{evaluation.department.name}{project} {title}"])
-        append_row(ws, headers)
+        append_row(ws, SCORE_HEADERS)
         for line in sheet.lines:
             append_row(
                 ws,
@@ -312,14 +360,9 @@ def score_tables_xlsx(title: str, sheets) -> bytes:
         append_row(
             ws, ["总分", "", "", 100, _f(t.computed), _f(t.claimed), _f(t.reviewed), _f(t.final)]
         )
-        ws.column_dimensions["B"].width = 36
-        ws.column_dimensions["I"].width = 60
-    for cell in summary[1]:
-        cell.font = Font(bold=True)
-    summary.column_dimensions["B"].width = 40
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        ws.close()  # its rows are on disk; the workbook keeps no open file per department
+        count += 1
+    return count
 
 
 def _f(value):

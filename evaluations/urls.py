@@ -13,8 +13,12 @@ review_patterns = (
         path("evaluations/<int:pk>/annotate/", review.annotate, name="annotate"),
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
         path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
+        path("evaluations/<int:pk>/publish/status/", review.publish_status, name="publish_status"),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
+        path("jobs/", review.job_list, name="jobs"),
         path("jobs/<int:pk>/", review.job_page, name="job"),
+        path("jobs/<int:pk>/cancel/", review.job_cancel, name="job_cancel"),
+        path("jobs/<int:pk>/restart/", review.job_restart, name="job_restart"),
         path("jobs/<int:pk>/status/", review.job_status, name="job_status"),
         path("jobs/<int:pk>/result/", review.job_result, name="job_result"),
         # after the evaluations/ and jobs/ patterns: a region code could otherwise read "evaluations"
@@ -43,6 +47,8 @@ urlpatterns = [
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),
     path("evaluations/<int:pk>/history/", review.history, name="history"),
     path("evaluations/<int:pk>/pdf/", public.draft_pdf, name="draft_pdf"),
+    path("evaluations/<int:pk>/pdf/status/", public.draft_pdf_status, name="draft_pdf_status"),
+    path("evaluations/<int:pk>/pdf/retry/", public.draft_pdf_retry, name="draft_pdf_retry"),
     path("evaluations/<int:pk>/data.xlsx", data_transfer.data_template, name="data_template"),
     path("evaluations/<int:pk>/evidence/", evidence.upload, name="evidence_upload"),
     path(

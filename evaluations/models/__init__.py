@@ -13,6 +13,7 @@ from .evaluation import (
 )
 from .jobs import BulkJob
 from .org import Department, FiscalYear, Region, RubricVersion
+from .renders import PdfRender
 from .review import (
     Annotation,
     AuditLog,
@@ -39,6 +40,7 @@ __all__ = [
     "FiscalYear",
     "IndicatorAnswer",
     "PasswordRecord",
+    "PdfRender",
     "PublishedReport",
     "Region",
     "ReportSection",

@@ -46,6 +46,10 @@ class Evaluation(Staffing):
     goal_completion = models.TextField("整体绩效目标完成情况", blank=True)
     goal_shortfall_reason = models.TextField("未能完成原因", blank=True)
     report_date = models.DateField("报告日期", null=True, blank=True)
+    # Bumped with the stored totals after every write that can change what the PDF says (the
+    # filer's saves bump `version` too; the finance bureau's 复核分 and figures only this):
+    # the PDF cache's key (models.PdfRender).
+    revision = models.PositiveIntegerField("内容修订号", default=0)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)

@@ -19,6 +19,9 @@ class BulkJob(models.Model):
         RUNNING = "running", "进行中"
         DONE = "done", "已完成"
         FAILED = "failed", "失败"
+        CANCELLED = "cancelled", "已取消"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
 
     kind = models.CharField("任务", max_length=30, choices=Kind.choices)
     fiscal_year = models.ForeignKey(
@@ -38,7 +41,20 @@ class BulkJob(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    # Written by the worker at the start and after every department (and by a side thread
+    # during a long single step): a running job whose heartbeat is older than
+    # JOB_HEARTBEAT_TIMEOUT_SECONDS is taken for dead (services.jobs.bulk_jobs_expire).
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    restarted_from = models.ForeignKey(
+        "self",
+        verbose_name="重新发起自",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "批量任务"
@@ -55,6 +71,10 @@ class BulkJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}（{self.get_state_display()}）"
+
+    @property
+    def active(self) -> bool:
+        return self.state in self.ACTIVE
 
     @property
     def percent(self) -> int:

@@ -23,9 +23,10 @@ from .errors import (
     SubmissionBlocked,
 )
 from .evidence import evidence_delete, evidence_upload
-from .jobs import bulk_job_start
+from .jobs import bulk_job_cancel, bulk_job_restart, bulk_job_start, bulk_jobs_expire
 from .projects import evaluation_create_project
-from .publishing import evaluation_publish
+from .publishing import evaluation_publish, evaluation_publish_request
+from .renders import render_request
 from .review import (
     EventInput,
     ImportOutcome,
@@ -64,10 +65,14 @@ __all__ = [
     "annotation_add",
     "annotation_reply",
     "annotation_resolve",
+    "bulk_job_cancel",
+    "bulk_job_restart",
     "bulk_job_start",
+    "bulk_jobs_expire",
     "evaluation_approve",
     "evaluation_create_project",
     "evaluation_publish",
+    "evaluation_publish_request",
     "evaluation_reopen",
     "evaluation_return",
     "evaluation_save_answers",
@@ -83,5 +88,6 @@ __all__ = [
     "evidence_upload",
     "notified_import",
     "password_changed_record",
+    "render_request",
     "rubric_load",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import F
+
 from rubric.inputs import Source
 
 from .. import snapshot
@@ -83,7 +85,8 @@ def record_changes(
 
 def refresh_totals(evaluation_id: int) -> None:
     """Recompute the score table and store its totals and problem counts on the evaluation
-    (read by the reviewers' dashboard)."""
+    (read by the reviewers' dashboard). Every write that can change what the PDF says ends
+    here, so this is also where the content revision (the PDF cache's key) is bumped."""
     from ..submission import review
 
     fresh = evaluations_for_scoring().get(pk=evaluation_id)
@@ -96,6 +99,7 @@ def refresh_totals(evaluation_id: int) -> None:
         final_total=totals.final,
         warning_count=len(result.warnings),
         blocking_count=len(result.blocking),
+        revision=F("revision") + 1,
     )
 
 

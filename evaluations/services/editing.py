@@ -28,6 +28,7 @@ from ..models import (
 )
 from .common import locked_for_filer, record_changes, refresh_totals, set_figures
 from .errors import NotAllowed, ServiceError, StaleVersion
+from .renders import draft_render_after_save
 from .text import checked
 
 
@@ -47,6 +48,9 @@ def _editing(evaluation_id: int, actor, version: int) -> Iterator[Evaluation]:
         )
         evaluation.refresh_from_db(fields=["version", "updated_at"])
         refresh_totals(evaluation.pk)
+        # the draft PDF of the new content, rendered by the worker (debounced)
+        pk = evaluation.pk
+        transaction.on_commit(lambda: draft_render_after_save(pk), robust=True)
 
 
 def _save_sections(evaluation: Evaluation, texts: Mapping[str, str]) -> None:

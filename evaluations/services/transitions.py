@@ -48,7 +48,9 @@ def _transition(
             to_status=t.target,
             comment=comment.strip(),
         )
-        transaction.on_commit(lambda: notify.transition_done(event.pk))
+        # The e-mail is the worker's (tasks.send_transition_notification), after commit; a
+        # failure to enqueue it is logged (robust), never raised into the request.
+        transaction.on_commit(lambda: notify.enqueue(event.pk), robust=True)
     return evaluation
 
 

@@ -255,6 +255,7 @@ def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
             "can_annotate": access.can(Action.ANNOTATE),
             "can_reply": access.can(Action.REPLY),
             "events": evaluation.events.select_related("actor"),
+            "publication": selectors.publication_render(evaluation),
         },
     )
 
@@ -364,10 +365,29 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation, _ = _review_page(request, pk)
     _run(
         request,
-        lambda: services.evaluation_publish(evaluation.pk, request.user),
-        "已公开。PDF 已生成并存档，公开页面可下载。",
+        lambda: services.evaluation_publish_request(evaluation.pk, request.user),
+        "已申请公开：正在后台生成正式 PDF，生成并存档后自动公开。",
     )
-    return _back(pk)
+    return _back(pk, "publication")
+
+
+@login_required
+def publish_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Polled by the review page while the publication's PDF is being rendered."""
+    from django.http import JsonResponse
+
+    evaluation, _ = _review_page(request, pk)
+    render = selectors.publication_render(evaluation)
+    response = JsonResponse(
+        {
+            "published": evaluation.status == Status.PUBLISHED,
+            "state": render.state if render else "",
+            "state_label": render.get_state_display() if render else "",
+            "message": render.message if render else "",
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
@@ -446,8 +466,49 @@ def job_start(request: HttpRequest, region_code: str, year: int, kind: str) -> H
 
 @login_required
 def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    services.bulk_jobs_expire()
     job = _job(request, pk)
     return render(request, "review/job.html", {"job": job, "fy": job.fiscal_year})
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    """Every bulk job of the reviewer's regions, with cancel and restart."""
+    if not selectors.reviewer_regions(request.user).exists():
+        raise Http404("没有可查看的批量任务")
+    services.bulk_jobs_expire()
+    jobs = Paginator(selectors.jobs_for_user(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "review/jobs.html", {"jobs": jobs})
+
+
+def _back_to_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target == "list":
+        return redirect("review:jobs")
+    return redirect("review:job", job_id)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    _run(request, lambda: services.bulk_job_cancel(job.pk, request.user), "任务已取消。")
+    return _back_to_job(request, job.pk)
+
+
+@login_required
+@require_POST
+def job_restart(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    try:
+        new = services.bulk_job_restart(job.pk, request.user)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+        return _back_to_job(request, job.pk)
+    messages.success(request, "已重新发起任务。")
+    return redirect("review:job", new.pk)
 
 
 @login_required
@@ -459,6 +520,9 @@ def job_status(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "state": job.state,
             "state_label": job.get_state_display(),
+            "heartbeat": timezone.localtime(job.heartbeat_at).strftime("%H:%M:%S")
+            if job.heartbeat_at
+            else "",
             "total": job.total,
             "done": job.done,
             "percent": job.percent,

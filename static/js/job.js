@@ -28,7 +28,10 @@
           var link = box.querySelector("[data-job-result]");
           link.href = s.result; link.classList.remove("d-none");
         }
+        var beat = box.querySelector("[data-job-heartbeat]");
+        if (beat && s.heartbeat) { beat.textContent = s.heartbeat; }
         if (s.state === "queued" || s.state === "running") { setTimeout(poll, 1000); }
+        else { window.location.reload(); }  // the buttons (cancel, restart) follow the state
       })
       .catch(function () { setTimeout(poll, 3000); });
   }

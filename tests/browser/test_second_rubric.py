@@ -95,6 +95,8 @@ def test_file_submit_approve_and_publish_under_the_second_rubric(browser, projec
     reviewer.goto(f"/review/evaluations/{evaluation.pk}/")
     reviewer.once("dialog", lambda d: d.accept())
     reviewer.get_by_test_id("publish").click()
+    # the worker renders and stores the PDF, then publishes; the page follows (pdf_progress.js)
+    expect(reviewer.get_by_test_id("status")).to_have_text("已公开", timeout=60_000)
     shot(reviewer, "second-rubric-published")
     evaluation.refresh_from_db()
     assert evaluation.status == "published"

@@ -108,6 +108,8 @@ def test_enter_the_whole_seed_case_through_the_ui(page: Page):
     page.goto(f"/review/evaluations/{filed.pk}/")
     page.once("dialog", lambda d: d.accept())
     page.get_by_test_id("publish").click()
+    # the worker renders and stores the PDF, then publishes; the page follows (pdf_progress.js)
+    expect(page.get_by_test_id("status")).to_have_text("已公开", timeout=60_000)
     shot(page, "seed-case-7-published")
     filed.refresh_from_db()
     assert filed.status == "published"

@@ -125,3 +125,38 @@ def fake_render(monkeypatch, seed_pdfs) -> list[tuple[int, bool]]:
     for target in RENDERERS:
         monkeypatch.setattr(target, render)
     return calls
+
+
+@pytest.fixture
+def no_render_in_requests(monkeypatch):
+    """No PDF is ever rendered inside a web request: while a request is being handled (any
+    view, through the whole middleware chain), render_pdf raises."""
+    import threading
+
+    from django.core.handlers.base import BaseHandler
+
+    import evaluations.reports
+
+    state = threading.local()
+    violations: list[int] = []
+    real_get_response = BaseHandler.get_response
+    real_render = evaluations.reports.render_pdf
+
+    def get_response(self, request):
+        state.inside = True
+        try:
+            return real_get_response(self, request)
+        finally:
+            state.inside = False
+
+    def guarded(evaluation, *, draft):
+        if getattr(state, "inside", False):
+            violations.append(evaluation.pk)  # recorded: a task backend may swallow the error
+            raise AssertionError("render_pdf called inside a web request")
+        return evaluations.reports.render_pdf_unguarded(evaluation, draft=draft)
+
+    monkeypatch.setattr(BaseHandler, "get_response", get_response)
+    monkeypatch.setattr(evaluations.reports, "render_pdf_unguarded", real_render, raising=False)
+    monkeypatch.setattr(evaluations.reports, "render_pdf", guarded)
+    yield
+    assert violations == [], "render_pdf was called inside a web request"

@@ -15,8 +15,7 @@ from evaluations.reports import ReportError
 from .pdftools import flat, pdftotext_pages
 
 RENDERERS = (
-    "evaluations.reports.render_pdf",  # publishing imports it from here at each call
-    "evaluations.views.public.render_pdf",
+    "evaluations.reports.render_pdf",  # the worker's services import it from here at each call
     "evaluations.management.commands.render_pdf.render_pdf",
 )
 

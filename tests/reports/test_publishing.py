@@ -75,14 +75,50 @@ def test_the_stored_name_fits_its_column_for_any_department_code(approved, users
     assert report.file.storage.exists(report.file.name)
 
 
-def test_publish_through_the_review_page(approved, users, fake_render):
+def test_publish_through_the_review_page(
+    approved, users, fake_render, no_render_in_requests, django_capture_on_commit_callbacks
+):
+    """The request only queues the final render; the worker (here the captured on-commit
+    task, run after the response) renders, stores and publishes."""
     client = Client()
     client.force_login(users["reviewer"])
-    response = client.post(reverse("review:publish", args=[approved.pk]), follow=True)
-    assert response.status_code == 200
-    assert "已公开。PDF 已生成并存档" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("review:publish", args=[approved.pk]))
+        assert fake_render == []  # nothing rendered while the request ran
+        approved.refresh_from_db()
+        assert approved.status == Status.APPROVED
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "已申请公开：正在后台生成正式 PDF" in page
     assert fake_render == [(approved.pk, False)]
+    approved.refresh_from_db()
+    assert approved.status == Status.PUBLISHED
     assert PublishedReport.objects.filter(evaluation=approved).count() == 1
+    assert (
+        "已公开版本"
+        in client.get(reverse("review:evaluation", args=[approved.pk])).content.decode()
+    )
+
+
+def test_publication_in_progress_is_shown_and_polled(approved, users, fake_render):
+    """Queued (no worker yet): the page shows 正在生成公开 PDF and no second 公开 button; the
+    status endpoint reports the state; the evaluation is not published meanwhile."""
+    client = Client()
+    client.force_login(users["reviewer"])
+    client.post(reverse("review:publish", args=[approved.pk]))  # on-commit task not run
+    page = client.get(reverse("review:evaluation", args=[approved.pk])).content.decode()
+    assert "正在生成公开 PDF" in page
+    assert 'data-testid="publish"' not in page
+    status = client.get(reverse("review:publish_status", args=[approved.pk])).json()
+    assert status == {
+        "published": False,
+        "state": "queued",
+        "state_label": "排队中",
+        "message": "",
+    }
+    approved.refresh_from_db()
+    assert approved.status == Status.APPROVED and not PublishedReport.objects.exists()
+    assert fake_render == []
 
 
 @pytest.mark.parametrize(
@@ -158,20 +194,49 @@ def test_render_failure_changes_nothing(approved, users, monkeypatch, settings, 
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
 
 
-def test_render_failure_through_the_review_page(approved, users, monkeypatch):
+def test_render_failure_through_the_review_page(
+    approved, users, monkeypatch, django_capture_on_commit_callbacks
+):
     _break_weasyprint(monkeypatch)
     client = Client(raise_request_exception=False)
     client.force_login(users["reviewer"])
     url = reverse("review:publish", args=[approved.pk])
-    response = client.post(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
     assert response.status_code == 302
-    assert response["Location"] == reverse("review:evaluation", args=[approved.pk])
+    assert response["Location"] == reverse("review:evaluation", args=[approved.pk]) + "#publication"
     page = client.get(response["Location"])
     assert page.status_code == 200
-    assert "公开未完成，自评仍为“审核通过”：PDF 生成失败：RuntimeError" in page.content.decode()
+    html = page.content.decode()
+    assert "公开未完成，自评仍为“审核通过”：PDF 生成失败：RuntimeError" in html
+    assert "重新公开" in html  # the failed render can be retried
     approved.refresh_from_db()
     assert approved.status == Status.APPROVED
     assert not PublishedReport.objects.exists()
+
+
+def test_a_failed_publication_is_retried(
+    approved, users, monkeypatch, django_capture_on_commit_callbacks
+):
+    from evaluations.models import PdfRender
+
+    _break_render_pdf(monkeypatch)
+    client = Client()
+    client.force_login(users["reviewer"])
+    url = reverse("review:publish", args=[approved.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    assert PdfRender.objects.get().state == PdfRender.State.FAILED
+    # the renderer works again
+    monkeypatch.setattr(
+        "evaluations.reports.render_pdf", lambda evaluation, *, draft: b"%PDF-1.4 retried"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    approved.refresh_from_db()
+    assert approved.status == Status.PUBLISHED
+    assert PdfRender.objects.get().state == PdfRender.State.READY
+    assert stored(PublishedReport.objects.get()) == b"%PDF-1.4 retried"
 
 
 # ---------------------------------------------------------------------------- serving
@@ -297,14 +362,104 @@ def test_republishing_adds_a_second_report(approved, users):
 
 
 @pytest.mark.parametrize("who", ["filer", "reviewer"])
-def test_draft_preview(evaluation, users, fake_render, who):
+def test_draft_preview(
+    evaluation, users, fake_render, who, no_render_in_requests, django_capture_on_commit_callbacks
+):
+    """First request: a progress page (never a blank tab), the render queued for the worker;
+    once stored, the PDF is served from storage, again and again without rendering."""
     client = Client()
     client.force_login(users[who])
-    response = client.get(reverse("filing:draft_pdf", args=[evaluation.pk]))
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
+    url = reverse("filing:draft_pdf", args=[evaluation.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = client.get(url)
+        assert fake_render == []
+    assert waiting.status_code == 202
+    assert "正在生成 PDF……" in waiting.content.decode()
     assert fake_render == [(evaluation.pk, True)]
-    assert "草稿" in flat(pdftotext_pages(response.content)[0])
+    status = client.get(reverse("filing:draft_pdf_status", args=[evaluation.pk])).json()
+    assert status["ready"] is True and status["url"] == url
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        body = b"".join(response.streaming_content)
+        assert "草稿" in flat(pdftotext_pages(body)[0])
+    assert fake_render == [(evaluation.pk, True)]  # served from storage: rendered once
+
+
+def test_a_changed_evaluation_is_rendered_again(
+    evaluation, users, fake_render, django_capture_on_commit_callbacks
+):
+    from evaluations.services.common import refresh_totals
+
+    client = Client()
+    client.force_login(users["filer"])
+    url = reverse("filing:draft_pdf", args=[evaluation.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    refresh_totals(evaluation.pk)  # what every write ends with: a new content revision
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(url).status_code == 202
+    assert client.get(url).status_code == 200
+    assert fake_render == [(evaluation.pk, True), (evaluation.pk, True)]
+
+
+def test_a_failed_draft_shows_the_reason_and_can_be_retried(
+    evaluation, users, monkeypatch, django_capture_on_commit_callbacks
+):
+    _break_render_pdf(monkeypatch)
+    client = Client()
+    client.force_login(users["filer"])
+    url = reverse("filing:draft_pdf", args=[evaluation.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    failed = client.get(url)
+    assert failed.status_code == 503
+    html = failed.content.decode()
+    assert "PDF 生成失败：OSError" in html and "重新生成" in html
+    status = client.get(reverse("filing:draft_pdf_status", args=[evaluation.pk])).json()
+    assert status["state"] == "failed"
+    monkeypatch.setattr(
+        "evaluations.reports.render_pdf", lambda evaluation, *, draft: b"%PDF-1.4 ok"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = client.post(reverse("filing:draft_pdf_retry", args=[evaluation.pk]))
+    assert retried.status_code == 302
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 ok"
+
+
+def test_a_document_over_the_size_budget_is_refused_before_rendering(
+    evaluation, users, fake_render, settings, django_capture_on_commit_callbacks
+):
+    settings.PDF_MAX_HTML_CHARS = 1000
+    client = Client()
+    client.force_login(users["filer"])
+    url = reverse("filing:draft_pdf", args=[evaluation.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    html = client.get(url).content.decode()
+    assert "报告内容过长" in html and "超出 PDF 生成上限" in html
+    assert fake_render == []
+
+
+def test_a_render_over_the_time_budget_is_aborted(evaluation, settings, monkeypatch):
+    """In the worker's main thread (db_worker) SIGALRM stops a render past the budget."""
+    import time
+
+    from evaluations.services.renders import render_budgeted
+
+    def slow(evaluation, *, draft):
+        time.sleep(5)
+        return b"%PDF-"
+
+    monkeypatch.setattr("evaluations.reports.render_pdf", slow)
+    settings.PDF_RENDER_TIMEOUT_SECONDS = 1
+    started = time.monotonic()
+    with pytest.raises(ReportError, match="PDF 生成超时（超过 1 秒）"):
+        render_budgeted(evaluation, draft=True)
+    assert time.monotonic() - started < 3
 
 
 def test_draft_preview_is_hidden_from_others(evaluation, users, fake_render):
@@ -337,3 +492,66 @@ def test_command_writes_the_stored_bytes_of_a_published_one(
     call_command("render_pdf", SEED_DEPARTMENT, "2022", "-o", str(out))
     assert out.read_bytes() == stored(report)
     assert report.sha256 in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------- render on save
+
+
+def test_a_save_renders_the_draft_in_the_worker_so_the_preview_is_ready(
+    evaluation,
+    users,
+    fake_render,
+    settings,
+    no_render_in_requests,
+    django_capture_on_commit_callbacks,
+):
+    from evaluations.models import PdfRender
+
+    settings.PDF_RENDER_ON_SAVE = True
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluation_save_sections(
+            evaluation.pk, users["filer"], evaluation.version, texts={"problems": "改过了"}
+        )
+    evaluation.refresh_from_db()
+    render = PdfRender.objects.get()
+    assert (render.state, render.revision) == (PdfRender.State.READY, evaluation.revision)
+    client = Client()
+    client.force_login(users["filer"])
+    response = client.get(reverse("filing:draft_pdf", args=[evaluation.pk]))
+    assert response.status_code == 200  # no progress page: rendered after the save
+    assert fake_render == [(evaluation.pk, True)]
+
+
+def test_saves_in_quick_succession_render_once(
+    evaluation, users, fake_render, settings, django_capture_on_commit_callbacks
+):
+    """Debounced: the first save's task comes after the second save and finds the content
+    changed; only the latest content is rendered."""
+    from evaluations.models import PdfRender
+    from evaluations.services.renders import render_run
+
+    settings.PDF_RENDER_ON_SAVE = True
+    with django_capture_on_commit_callbacks(execute=False) as first:
+        services.evaluation_save_sections(
+            evaluation.pk, users["filer"], evaluation.version, texts={"problems": "一"}
+        )
+    evaluation.refresh_from_db()
+    # the first save's task, created but not yet run by the worker
+    stale = PdfRender.objects.create(
+        evaluation=evaluation,
+        kind="draft",
+        revision=evaluation.revision,
+        version=evaluation.version,
+        rubric=evaluation.rubric,
+        template_version="x",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.evaluation_save_sections(
+            evaluation.pk, users["filer"], evaluation.version, texts={"problems": "二"}
+        )
+    for callback in first:
+        callback()  # late: the evaluation has changed since
+    assert render_run(stale.pk) is None
+    assert not PdfRender.objects.filter(pk=stale.pk).exists()
+    assert fake_render == [(evaluation.pk, True)]
+    assert PdfRender.objects.get().state == PdfRender.State.READY

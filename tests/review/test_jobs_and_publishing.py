@@ -104,30 +104,46 @@ def test_a_job_delivered_twice_runs_once(seed_eval, users, no_worker, media, mon
     assert runs == [job.pk]
 
 
-def test_the_draft_bundle_is_spooled_not_held_in_memory(
+def test_the_draft_bundle_is_one_task_per_evaluation_and_spooled_not_held_in_memory(
     seed_eval, users, no_worker, media, stub_render, monkeypatch
 ):
-    """The runner hands bulk_job_run a file, not bytes: the PDFs go one by one into a
-    temporary file that is streamed to storage."""
+    """Each evaluation's draft is its own task (several db_workers share them), stored as a
+    render; the bundle task hands _finish a file, not bytes: the stored PDFs are copied one by
+    one into a temporary file that is streamed to storage."""
+    from evaluations import tasks
+    from evaluations.models import PdfRender
     from evaluations.services import jobs
 
+    items = []
+    real_item = tasks.run_bulk_job_item
+
+    class Counting:
+        @staticmethod
+        def enqueue(*args):
+            items.append(args)
+            return real_item.enqueue(*args)
+
+    monkeypatch.setattr(tasks, "run_bulk_job_item", Counting)
     handed = []
-    real = jobs._render_drafts
+    real_finish = jobs._finish
 
-    def spy(job):
-        message, (name, data) = real(job)
-        handed.append(type(data))
-        return message, (name, data)
+    def spy(job, message, result):
+        handed.append(type(result[1]) if result else None)
+        return real_finish(job, message, result)
 
-    monkeypatch.setitem(jobs.RUNNERS, BulkJob.Kind.RENDER_DRAFTS, spy)
+    monkeypatch.setattr(jobs, "_finish", spy)
     job = services.bulk_job_start(seed_eval.fiscal_year, users["reviewer"], "render_drafts")
     bulk_job_run(job.pk)
     job.refresh_from_db()
-    assert job.state == BulkJob.State.DONE
+    count = Evaluation.objects.filter(fiscal_year=seed_eval.fiscal_year).count()
+    assert job.state == BulkJob.State.DONE, job.message
+    assert (job.done, job.total) == (count, count)
+    assert len(items) == count
+    assert PdfRender.objects.filter(state=PdfRender.State.READY, kind="draft").count() == count
     assert handed and handed[0] is not bytes
     with job.result.open("rb") as f, zipfile.ZipFile(f) as archive:
         names = archive.namelist()
-        assert len(names) == Evaluation.objects.filter(fiscal_year=seed_eval.fiscal_year).count()
+        assert len(names) == count
         assert archive.read(names[0]).startswith(b"%PDF-1.4")
 
 
@@ -222,6 +238,28 @@ def test_a_file_left_by_a_killed_publication_is_swept_and_nothing_else(
     assert "共删除 1 个" in out.getvalue()
 
     assert sorted(p.name for p in files_under(media)) == sorted([fresh.name, published.name])
+
+
+def test_a_draft_left_by_a_killed_worker_is_swept_and_the_stored_draft_kept(
+    seed_eval, users, media, stub_render
+):
+    import os
+    import time
+
+    from evaluations.models import PdfRender
+    from evaluations.services.publishing import delete_orphaned_files
+    from evaluations.services.renders import render_request, render_run
+
+    render = render_request(seed_eval, kind=PdfRender.Kind.DRAFT)
+    render = render_run(render.pk)
+    kept = media / render.file.name
+    orphan = kept.parent / ("2" * 64 + ".pdf")
+    orphan.write_bytes(b"%PDF-1.4 orphan draft")
+    two_hours_ago = time.time() - 7200
+    for path in (kept, orphan):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    assert delete_orphaned_files() == [f"renders/{orphan.parent.name}/{orphan.name}"]
+    assert kept.is_file() and not orphan.exists()
 
 
 def test_the_database_refuses_a_second_running_job_of_a_kind_and_year(seed_eval, users):

@@ -83,7 +83,10 @@ EXPECTED: dict[str, Decision] = {
     "filing:start": Decision("GET", row(302, 302, 404, 302, 404, 302)),
     "filing:step": Decision("GET", OBJECT_PAGE, post=OBJECT_ACTION),
     "filing:history": Decision("GET", OBJECT_PAGE),
-    "filing:draft_pdf": Decision("GET", OBJECT_PAGE),
+    # The draft PDF: rendered by the worker; until it is stored, a progress page (202).
+    "filing:draft_pdf": Decision("GET", row(302, 202, 404, 202, 404, 202)),
+    "filing:draft_pdf_status": Decision("GET", OBJECT_PAGE),
+    "filing:draft_pdf_retry": Decision("POST", OBJECT_ACTION),
     # the data template (.xlsx): GET for whoever sees the evaluation, POST (an upload) for its
     # filer while editable; the matrix's POST has no file, so it changes nothing
     "filing:data_template": Decision("GET", OBJECT_PAGE, post=OBJECT_ACTION),
@@ -104,12 +107,17 @@ EXPECTED: dict[str, Decision] = {
     "review:annotate": Decision("POST", REVIEW_ACTION),
     "review:notified": Decision("POST", REVIEW_ACTION),
     "review:publish": Decision("POST", REVIEW_ACTION),
+    "review:publish_status": Decision("GET", REVIEW_PAGE),
     "review:transition": Decision("POST", REVIEW_ACTION),
     # Bulk jobs belong to a region's fiscal year: its reviewers and admins.
     "review:job_start": Decision("POST", REVIEW_ACTION),
     "review:job": Decision("GET", REVIEW_PAGE),
     "review:job_status": Decision("GET", REVIEW_PAGE),
     "review:job_result": Decision("GET", REVIEW_PAGE),
+    "review:job_cancel": Decision("POST", REVIEW_ACTION),
+    "review:job_restart": Decision("POST", REVIEW_ACTION),
+    # the list of the jobs of the regions one reviews: any reviewer (their own regions' jobs)
+    "review:jobs": Decision("GET", row(302, 404, 404, 200, 200, 200)),
     # For load balancers: up or down, nothing else, no login.
     "healthz": Decision("GET", ALL_200),
 }
@@ -260,7 +268,7 @@ def test_every_url_pattern_has_a_decision():
 @pytest.fixture
 def stub_pdf(monkeypatch):
     monkeypatch.setattr(
-        "evaluations.views.public.render_pdf", lambda evaluation, draft: b"%PDF-1.4 stub"
+        "evaluations.reports.render_pdf", lambda evaluation, draft: b"%PDF-1.4 stub"
     )
 
 
