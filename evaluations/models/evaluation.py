@@ -46,6 +46,15 @@ class Evaluation(Staffing):
     goal_completion = models.TextField("整体绩效目标完成情况", blank=True)
     goal_shortfall_reason = models.TextField("未能完成原因", blank=True)
     report_date = models.DateField("报告日期", null=True, blank=True)
+    signed_unit = models.CharField(
+        "署名单位",
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="报告落款的单位名称；留空则取部门名称。",
+    )
+    contact_name = models.CharField("联系人", max_length=50, blank=True, default="")
+    contact_phone = models.CharField("联系电话", max_length=40, blank=True, default="")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
@@ -82,6 +91,11 @@ class Evaluation(Staffing):
     @property
     def is_project(self) -> bool:
         return bool(self.project)
+
+    @property
+    def signature_unit(self) -> str:
+        """The unit's name as signed under the report: 署名单位, else the department's."""
+        return self.signed_unit or self.department.short_name or self.department.name
 
     @property
     def year(self) -> int:

@@ -4,6 +4,7 @@ Domain errors (services.errors) carry a message for the user."""
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
+    ReportMeta,
     RowInput,
     TaskInput,
     evaluation_save_answers,
@@ -53,6 +54,7 @@ __all__ = [
     "NotAllowed",
     "NotEditable",
     "NotFound",
+    "ReportMeta",
     "RowInput",
     "ServiceError",
     "StaleVersion",
