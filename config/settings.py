@@ -33,15 +33,17 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "config.apps.AxesConfig",  # django-axes, under its Chinese name
     "crispy_forms",
     "crispy_bootstrap5",
-    "django_tasks_db",
+    "config.apps.TasksConfig",  # django-tasks-db, under its Chinese name
     "evaluations",
 ]
 
 MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",
+    # The 405 page for the blank 405s of require_POST and the like (sees every response).
+    "config.errors.MethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from STATIC_ROOT in production; runserver serves them in development.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
@@ -121,11 +123,16 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day
 CSRF_COOKIE_HTTPONLY = True
+# A form posted from an expired page or without cookies: a Chinese page in the site's layout.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Chinese names for the third-party apps' admin pages (django-axes, django-tasks-db) that
+# ship no Simplified Chinese translation; compiled with `make messages`.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

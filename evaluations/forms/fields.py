@@ -139,7 +139,7 @@ def input_field(spec) -> forms.Field:
             label=spec.label,
             help_text=help_text,
             required=False,
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             error_messages={"invalid": "请输入有效的日期，例如 2022-09-30"},
         )
     if spec.type == "bool":

@@ -239,13 +239,13 @@ class RowForm(forms.Form):
     target_date = forms.DateField(
         label="目标日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的日期，例如 2022-09-30"},
     )
     actual_date = forms.DateField(
         label="实际完成日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的日期，例如 2022-09-28"},
     )
     core = forms.BooleanField(label="核心指标", required=False)
@@ -493,7 +493,7 @@ class ReportForm(forms.Form):
     report_date = forms.DateField(
         label="报告日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的日期，例如 2023-06-14"},
         help_text="报告落款的日期，PDF 中写作“2023年6月14日”。",
     )

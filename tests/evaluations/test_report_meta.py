@@ -202,3 +202,11 @@ def test_service_keeps_texts_and_metadata_in_one_save(blank_eval, users):
         "13812345678",
         blank_eval.version + 1,
     )
+
+
+@pytest.mark.django_db
+def test_date_inputs_show_the_stored_date_in_the_format_the_browser_reads(filer_client, seed_eval):
+    """<input type=date> takes only 2023-06-14; zh-hans' first input format (2023/06/14)
+    left the field blank, so a saved 报告日期 looked unset."""
+    response = filer_client.get(step_url(seed_eval, "report"))
+    assert input_value(response, "report_date") == "2023-06-14"
