@@ -4,7 +4,7 @@
   "use strict";
 
   function update() {
-    document.querySelectorAll(".table-responsive").forEach(function (box) {
+    document.querySelectorAll(".table-responsive, .inline-group .wrapper").forEach(function (box) {
       var scrolls = box.scrollWidth > box.clientWidth + 1;
       if (scrolls && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
