@@ -193,3 +193,15 @@ def admin_client(users):
     client = Client()
     client.force_login(users["admin"])
     return client
+
+
+def test_file_input_on_a_step_page_takes_nothing_from_the_page(users_client):
+    """The include is `only`: the step's own `form` once leaked into the file input's form=""
+    attribute, which put a second copy of every figure input on the page."""
+    from evaluations.models import Evaluation
+
+    seed = Evaluation.objects.get(department__code="nansha-cppcc-office")
+    html = users_client.get(f"/evaluations/{seed.pk}/step/figures/").content.decode()
+    assert len(re.findall(r'<input[^>]*name="procurement_planned"', html)) == 1
+    tag = re.search(r'<input type="file"[^>]*id="template-file"[^>]*>', html).group(0)
+    assert "form=" not in tag and "<" not in tag[1:]
