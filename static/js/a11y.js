@@ -26,4 +26,6 @@
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", update);
   else update();
+  // again once styles, fonts and images are in: a table may only then turn out too wide
+  window.addEventListener("load", update);
 })();
