@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test smoke lint format bench
+.PHONY: install run test smoke lint format bench messages
 
 install:
 	@bash scripts/bootstrap.sh
@@ -31,6 +31,11 @@ smoke: install
 lint:
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The Chinese names of the third-party apps' admin pages (locale/zh_Hans): edit the .po, then
+# compile it (the .mo is committed, so set-up needs no gettext).
+messages:
+	msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
 
 bench: install
 	$(PY) bench/run.py

@@ -36,15 +36,17 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
+    "config.apps.AxesConfig",  # django-axes, under its Chinese name
     "crispy_forms",
     "crispy_bootstrap5",
-    "django_tasks_db",
+    "config.apps.TasksConfig",  # django-tasks-db, under its Chinese name
     "evaluations",
 ]
 
 MIDDLEWARE = [
     "config.requestid.RequestIdMiddleware",
+    # The 405 page for the blank 405s of require_POST and the like (sees every response).
+    "config.errors.MethodNotAllowedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from STATIC_ROOT in production; runserver serves them in development.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
@@ -161,11 +163,16 @@ SESSION_IDLE_WARNING_SECONDS = int(env("SESSION_IDLE_WARNING_SECONDS", "120"))
 SESSION_ABSOLUTE_HOURS = float(env("SESSION_ABSOLUTE_HOURS", "8"))  # a working day
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_HOURS * 3600) + 24 * 3600
 CSRF_COOKIE_HTTPONLY = True
+# A form posted from an expired page or without cookies: a Chinese page in the site's layout.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Chinese names for the third-party apps' admin pages (django-axes, django-tasks-db) that
+# ship no Simplified Chinese translation; compiled with `make messages`.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

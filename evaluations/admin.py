@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from . import models
+from .forms.widgets import ChineseFileInput
 
 
 @admin.register(models.Region)
@@ -22,7 +23,11 @@ class RubricUploadForm(forms.ModelForm):
     """A new rubric version: its data file, loaded and validated by services.rubric_load (the
     same as `manage.py load_rubric`); a version, once loaded, is never edited."""
 
-    upload = forms.FileField(label="评分体系数据文件（YAML）")
+    upload = forms.FileField(
+        label="评分体系数据文件（YAML）",
+        widget=ChineseFileInput(attrs={"accept": ".yaml,.yml"}),
+        error_messages={"required": "请选择评分体系数据文件", "empty": "所选文件是空的"},
+    )
 
     class Meta:
         model = models.RubricVersion

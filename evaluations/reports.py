@@ -7,6 +7,7 @@ same engine as the table, through `report_context`; the templates only lay it ou
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -249,10 +250,18 @@ def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
         "header": header,
         "segments": table_segments(table_rows(sheet)),
         "chapters": chapters,
-        "signature_unit": unit,
+        "signature_unit": evaluation.signed_unit or unit,
         "report_date": evaluation.report_date,
+        "report_date_text": chinese_date(evaluation.report_date),
+        "contact_name": evaluation.contact_name,
+        "contact_phone": evaluation.contact_phone,
         "draft": draft,
     }
+
+
+def chinese_date(day: datetime.date | None) -> str:
+    """2023-06-14 → '2023年6月14日' (the date as a Chinese official document writes it)."""
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
 def template_values(evaluation: Evaluation, sheet: ScoreSheet) -> dict[str, str]:

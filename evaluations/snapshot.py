@@ -92,7 +92,18 @@ def flatten(evaluation: Evaluation) -> Flat:
     for section in evaluation.sections.all():
         title = titles.get(section.key, section.key)
         flat[f"sec.{section.key}"] = (f"报告正文·{title}", section.text)
+    for name, label in REPORT_META_LABELS.items():
+        flat[f"meta.{name}"] = (f"报告正文·{label}", _text(getattr(evaluation, name)))
     return {k: v for k, v in flat.items() if v[1] != "" or k.startswith("dept.")}
+
+
+# 报告日期, 联系人, 联系电话 and 署名单位: the report step's metadata, printed under the report.
+REPORT_META_LABELS = {
+    "report_date": "报告日期",
+    "signed_unit": "署名单位",
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+}
 
 
 @dataclass(frozen=True)

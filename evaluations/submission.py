@@ -15,6 +15,7 @@ from . import report_numbers
 from .checks import Finding, check_evaluation
 from .feedback import DELETED, anchor_of, orphaned_reviewed
 from .models import Evaluation
+from .parsing import InputError, parse_phone
 from .scoring import figures_of, line_key, score_evaluation
 
 
@@ -113,6 +114,7 @@ def review(evaluation: Evaluation) -> Review:
     )
     _figures(result, figures, sheet.rubric)
     _sections(result, evaluation)
+    _report_meta(result, evaluation)
     if not evaluation.overall_goal.strip():
         result.blocking.append(Problem("duty", "duty-goal", "未填写年度整体绩效目标"))
     duty_code = _duty_code(sheet)
@@ -163,6 +165,25 @@ def _sections(result: Review, evaluation: Evaluation) -> None:
             result.blocking.append(
                 Problem(step, f"sec-{section.key}", f"未填写报告正文：{section.title}")
             )
+
+
+def _report_meta(result: Review, evaluation: Evaluation) -> None:
+    """报告日期, 联系人 and 联系电话 are printed under the report: missing or invalid ones
+    block submission, each linking to its field on the 报告正文 step (where a rubric's
+    steps leave that step out, there is nowhere to enter them and nothing is asked)."""
+    if not any(s.key == "report" for s in evaluation.rubric.spec.steps):
+        return
+    if not evaluation.report_date:
+        result.blocking.append(Problem("report", "meta-report_date", "未填写报告日期"))
+    if not evaluation.contact_name.strip():
+        result.blocking.append(Problem("report", "meta-contact_name", "未填写联系人"))
+    if not evaluation.contact_phone.strip():
+        result.blocking.append(Problem("report", "meta-contact_phone", "未填写联系电话"))
+    else:
+        try:
+            parse_phone(evaluation.contact_phone)
+        except InputError as exc:  # e.g. brought in by an import of evaluation data
+            result.blocking.append(Problem("report", "meta-contact_phone", f"联系电话有误：{exc}"))
 
 
 def _duty_code(sheet: ScoreSheet) -> str | None:

@@ -20,7 +20,7 @@ from rubric.spec import Rubric
 
 from .models import DutyIndicator, Evaluation, FigureValue
 from .models.org import Staffing
-from .parsing import InputError, parse_decimal
+from .parsing import InputError, parse_decimal, parse_phone
 from .services.errors import ServiceError
 from .services.text import CONTROL, LIMITS
 
@@ -57,6 +57,7 @@ TOP_KEYS = (
     "events",
     "sections",
     "report_date",
+    "report_meta",
 )
 # The parts an import replaces when the file has them; a part it lacks is left as it is.
 PARTS = (
@@ -68,12 +69,15 @@ PARTS = (
     "events",
     "sections",
     "report_date",
+    "report_meta",
 )
 GOAL_FIELDS = {
     "overall_goal": "年度整体绩效目标",
     "goal_completion": "整体绩效目标完成情况",
     "goal_shortfall_reason": "未能完成原因",
 }
+# 署名单位, 联系人, 联系电话 (with 报告日期, the report's signature; max lengths of the model)
+REPORT_META_FIELDS = {"signed_unit": 200, "contact_name": 50, "contact_phone": 40}
 STAFFING_FIELDS = Staffing.STAFFING_FIELDS
 EVENT_KINDS = {"bonus": "受表彰（加分）", "penalty": "受批评（减分）"}
 
@@ -246,6 +250,7 @@ def export_data(evaluation: Evaluation) -> dict[str, Any]:
         ],
         "sections": {s.key: s.text for s in sorted(evaluation.sections.all(), key=lambda s: s.key)},
         "report_date": _plain(evaluation.report_date),
+        "report_meta": {name: getattr(evaluation, name) for name in REPORT_META_FIELDS},
     }
 
 
@@ -442,6 +447,7 @@ class EvaluationData:
     sections: dict[str, str] | None = None
     report_date: datetime.date | None = None
     has_report_date: bool = False
+    report_meta: dict[str, str] | None = None
     untouched_inputs: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -541,6 +547,7 @@ def validate(
     if "report_date" in raw:
         out.has_report_date = True
         out.report_date = _date(c, raw["report_date"], "report_date")
+    _report_meta(c, raw, out)
     c.raise_if_any()
     return out
 
@@ -704,6 +711,25 @@ def _goals(c: _Collector, raw, out: EvaluationData) -> None:
             c.add(path, f"未知字段（可用：{'、'.join(GOAL_FIELDS)}）")
             continue
         out.goals[key] = _text(c, value, path, max_length=MAX_GOAL)
+
+
+def _report_meta(c: _Collector, raw, out: EvaluationData) -> None:
+    given = _mapping(c, raw, "report_meta")
+    if given is None:
+        return
+    out.report_meta = {}
+    for key, value in given.items():
+        path = _key_path("report_meta", key)
+        if key not in REPORT_META_FIELDS:
+            c.add(path, f"未知字段（可用：{'、'.join(REPORT_META_FIELDS)}）")
+            continue
+        text = _text(c, value, path, max_length=REPORT_META_FIELDS[key]).strip()
+        if key == "contact_phone" and text:
+            try:
+                text = parse_phone(text)
+            except InputError as exc:
+                c.add(path, str(exc))
+        out.report_meta[key] = text
 
 
 def _targets(c: _Collector, raw, rubric: Rubric, out: EvaluationData) -> None:

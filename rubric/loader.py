@@ -896,7 +896,8 @@ def default_steps(indicators, sections, report: ReportSpec, inputs) -> tuple[Ste
         steps.append(Step("management", "评分指标"))
     if sections:
         steps.append(Step("duty", sections[0].name if len(sections) == 1 else "绩效指标"))
-    if any(s.step == "report" for s in report.sections):
-        steps.append(Step("report", "报告正文"))
+    # always: besides its texts, the report step holds the report's date, signing unit and
+    # contact, which every report is signed with
+    steps.append(Step("report", "报告正文"))
     steps.append(Step("review", "核对与提交"))
     return tuple(steps)

@@ -51,10 +51,24 @@ class PercentField(_ParsedField):
 
 
 class NumberField(_ParsedField):
-    """A target or actual value: any number, 2 decimals at most."""
+    """A target or actual value: any number, 2 decimals at most. A percentage may be typed
+    with its sign ('90%', '97.5 %', '97.5％', '百分之九十'): `percent_typed` then names the
+    fields so typed, and the row form takes % as the row's unit."""
 
     def parse(self, text):
+        if _looks_like_percent(text):
+            return parsing.parse_percent(text, minimum=None, maximum=None)
         return parsing.parse_decimal(text, what="数值", example="20")
+
+
+def _looks_like_percent(text: str | None) -> bool:
+    plain = (text or "").strip()
+    return plain.endswith(("%", "％")) or plain.startswith("百分之")
+
+
+def typed_percent(form, name: str) -> bool:
+    """Whether the user typed the value of this NumberField as a percentage."""
+    return form.is_bound and _looks_like_percent(form.data.get(form.add_prefix(name)))
 
 
 class ScoreField(_ParsedField):
@@ -107,6 +121,10 @@ class InputField(_ParsedField):
 
     def parse(self, text):
         spec = self.spec
+        if spec.unit == "%":
+            return parsing.parse_percent(
+                text, places=spec.decimals, minimum=spec.minimum, maximum=spec.maximum
+            )
         example = "97.5%" if spec.is_rate else ("1954.07" if spec.decimals else "12")
         suffixes = {"万元": ("万元", "万"), "%": ("%",)}.get(spec.unit, (spec.unit,))
         return parsing.parse_decimal(
@@ -139,7 +157,7 @@ def input_field(spec) -> forms.Field:
             label=spec.label,
             help_text=help_text,
             required=False,
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             error_messages={"invalid": "请输入有效的日期，例如 2022-09-30"},
         )
     if spec.type == "bool":

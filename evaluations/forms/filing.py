@@ -15,9 +15,10 @@ from rubric.inputs import Source
 from rubric.spec import Indicator
 
 from ..models import DutyIndicator, Evaluation
+from ..parsing import InputError, parse_phone
 from ..scoring import figures_of
-from ..services import DEPARTMENT_FIELDS, AnswerInput, RowInput, TaskInput
-from .fields import NumberField, ScoreField, TextField, input_field
+from ..services import DEPARTMENT_FIELDS, AnswerInput, ReportMeta, RowInput, TaskInput
+from .fields import NumberField, ScoreField, TextField, input_field, typed_percent
 
 
 def _textarea(rows: int = 6, **attrs) -> forms.Textarea:
@@ -247,13 +248,13 @@ class RowForm(forms.Form):
     target_date = forms.DateField(
         label="目标日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的日期，例如 2022-09-30"},
     )
     actual_date = forms.DateField(
         label="实际完成日期",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "请输入有效的日期，例如 2022-09-28"},
     )
     core = forms.BooleanField(label="核心指标", required=False)
@@ -280,7 +281,26 @@ class RowForm(forms.Form):
             and high < low
         ):
             self.add_error("target_max", "上限不能小于指标值")
+        self._percent_unit(data)
         return data
+
+    def _percent_unit(self, data: dict) -> None:
+        """A value typed as a percentage ('90%') makes % the row's unit when none is given;
+        against another unit it is an error that says so."""
+        typed = [
+            n for n in ("target_value", "actual_value", "target_max") if typed_percent(self, n)
+        ]
+        if not typed:
+            return
+        unit = (data.get("unit") or "").strip().translate({0xFF05: "%"})
+        if unit in ("", "%"):
+            data["unit"] = "%"
+            return
+        for name in typed:
+            if name in data:
+                self.add_error(
+                    name, f"单位是“{unit}”，数值不能带百分号；若按百分比计，请把单位改为 %"
+                )
 
     @staticmethod
     def initial_for(row: DutyIndicator) -> dict:
@@ -460,11 +480,49 @@ class DutyForms:
 # ---------------------------------------------------------------------------- 报告正文
 
 
+class PhoneField(forms.CharField):
+    """联系电话: a landline with its area code or a mobile number (evaluations.parsing)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, required=False, **kwargs)
+        self.widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+
+    def to_python(self, value):
+        try:
+            return parse_phone(super().to_python(value))
+        except InputError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from exc
+
+
+# The report step's metadata fields (not report sections: texts() leaves them out).
+META_FIELDS = ("report_date", "signed_unit", "contact_name", "contact_phone")
+
+
 class ReportForm(forms.Form):
+    report_date = forms.DateField(
+        label="报告日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效的日期，例如 2023-06-14"},
+        help_text="报告落款的日期，PDF 中写作“2023年6月14日”。",
+    )
+    signed_unit = forms.CharField(
+        label="署名单位",
+        max_length=200,
+        required=False,
+        help_text="报告落款的单位名称，默认为部门名称。",
+    )
+    contact_name = forms.CharField(label="联系人", max_length=50, required=False)
+    contact_phone = PhoneField(
+        label="联系电话", help_text="座机请带区号，如 020-84981234；也可填手机号码。"
+    )
+
     def __init__(self, *args, rubric, **kwargs):
         super().__init__(*args, **kwargs)
         self.sections = report_sections(rubric)
         for section in self.sections:
+            if section.key in META_FIELDS:  # pragma: no cover - a rubric naming a section so
+                raise ValueError(f"报告章节的键不能为 {section.key}")
             self.fields[section.key] = TextField(
                 label=section.title,
                 required=False,
@@ -476,7 +534,28 @@ class ReportForm(forms.Form):
     @staticmethod
     def initial_for(evaluation) -> dict:
         keys = {s.key for s in report_sections(evaluation.rubric.spec)}
-        return {s.key: s.text for s in evaluation.sections.all() if s.key in keys}
+        initial = {s.key: s.text for s in evaluation.sections.all() if s.key in keys}
+        initial.update(
+            report_date=evaluation.report_date,
+            signed_unit=evaluation.signature_unit,
+            contact_name=evaluation.contact_name,
+            contact_phone=evaluation.contact_phone,
+        )
+        return initial
 
     def texts(self) -> dict[str, str]:
-        return {key: value.strip() for key, value in self.cleaned_data.items()}
+        return {
+            key: value.strip() for key, value in self.cleaned_data.items() if key not in META_FIELDS
+        }
+
+    def meta(self) -> ReportMeta:
+        d = self.cleaned_data
+        return ReportMeta(
+            report_date=d.get("report_date"),
+            signed_unit=(d.get("signed_unit") or "").strip(),
+            contact_name=(d.get("contact_name") or "").strip(),
+            contact_phone=d.get("contact_phone") or "",
+        )
+
+    def meta_fields(self) -> list:
+        return [self[name] for name in META_FIELDS]

@@ -50,6 +50,15 @@ class Evaluation(Staffing):
     # filer's saves bump `version` too; the finance bureau's 复核分 and figures only this):
     # the PDF cache's key (models.PdfRender).
     revision = models.PositiveIntegerField("内容修订号", default=0)
+    signed_unit = models.CharField(
+        "署名单位",
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="报告落款的单位名称；留空则取部门名称。",
+    )
+    contact_name = models.CharField("联系人", max_length=50, blank=True, default="")
+    contact_phone = models.CharField("联系电话", max_length=40, blank=True, default="")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
@@ -86,6 +95,11 @@ class Evaluation(Staffing):
     @property
     def is_project(self) -> bool:
         return bool(self.project)
+
+    @property
+    def signature_unit(self) -> str:
+        """The unit's name as signed under the report: 署名单位, else the department's."""
+        return self.signed_unit or self.department.short_name or self.department.name
 
     @property
     def year(self) -> int:

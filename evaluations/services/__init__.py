@@ -5,6 +5,7 @@ from .accounts import password_changed_record
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
+    ReportMeta,
     RowInput,
     TaskInput,
     evaluation_save_answers,
@@ -57,6 +58,7 @@ __all__ = [
     "NotAllowed",
     "NotEditable",
     "NotFound",
+    "ReportMeta",
     "RowInput",
     "ServiceError",
     "StaleVersion",

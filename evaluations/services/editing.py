@@ -265,10 +265,31 @@ def evaluation_save_duty(
     return evaluation
 
 
+@dataclass(frozen=True)
+class ReportMeta:
+    """What the report is signed with: 报告日期, 署名单位 ('' = the department's name),
+    联系人 and 联系电话 (already checked by evaluations.parsing.parse_phone)."""
+
+    report_date: datetime.date | None = None
+    signed_unit: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
 def evaluation_save_sections(
-    evaluation_id: int, actor, version: int, *, texts: Mapping[str, str]
+    evaluation_id: int,
+    actor,
+    version: int,
+    *,
+    texts: Mapping[str, str],
+    meta: ReportMeta | None = None,
 ) -> Evaluation:
-    """报告正文."""
+    """报告正文, and the report's date, signing unit and contact when `meta` is given."""
     with _editing(evaluation_id, actor, version) as evaluation:
         _save_sections(evaluation, texts)
+        if meta is not None:
+            fields = ["report_date", "signed_unit", "contact_name", "contact_phone"]
+            for name in fields:
+                setattr(evaluation, name, getattr(meta, name))
+            evaluation.save(update_fields=fields)
     return evaluation

@@ -261,6 +261,10 @@ def _replace(
         updates.update({name: data.goals.get(name, "") for name in transfer.GOAL_FIELDS})
     if data.has_report_date:
         updates["report_date"] = data.report_date
+    if data.report_meta is not None:
+        updates.update(
+            {name: data.report_meta.get(name, "") for name in transfer.REPORT_META_FIELDS}
+        )
     if updates:
         for name, value in updates.items():
             setattr(evaluation, name, value)

@@ -540,13 +540,15 @@ class ReportStep:
         )
 
     def save(self, evaluation, form, user, version):
-        services.evaluation_save_sections(evaluation.pk, user, version, texts=form.texts())
+        services.evaluation_save_sections(
+            evaluation.pk, user, version, texts=form.texts(), meta=form.meta()
+        )
 
     def context(self, page, form):
         chapters: dict[str, list] = {}
         for section in form.sections:
             chapters.setdefault(section.chapter, []).append((section, form[section.key]))
-        return {"chapters": chapters.items()}
+        return {"chapters": chapters.items(), "meta_fields": form.meta_fields()}
 
 
 class ReviewStep:

@@ -210,3 +210,9 @@ def fill_report(page: Page) -> None:
     for section in SEED_RUBRIC.report.sections:
         if section.step == "report":
             page.get_by_label(exact(section.title)).fill(SEED["sections"][section.key])
+    # 落款与联系人: checked before submission
+    meta = SEED["evaluation"]
+    page.get_by_label(exact("报告日期")).fill(str(meta["report_date"]))
+    page.get_by_label(exact("署名单位")).fill(meta["signed_unit"])
+    page.get_by_label(exact("联系人")).fill(meta["contact_name"])
+    page.get_by_label(exact("联系电话")).fill(meta["contact_phone"])

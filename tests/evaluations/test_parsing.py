@@ -111,7 +111,7 @@ def test_garbage_names_what_was_expected(text):
 
 
 def test_garbage_percent_message_gives_a_percent_example():
-    assert rejects(parse_percent, "九十七") == "请输入有效的百分比，例如 97.5%"
+    assert rejects(parse_percent, "九十七") == "请输入百分比数值，例如 97.5 或 97.5%"
 
 
 def test_percent_above_hundred():

@@ -192,6 +192,9 @@ def _bad(data, section):
         ),
         "wrong rubric": put(["rubric"], "some-other-rubric"),
         "bad date": put(["report_date"], "2022-13-45"),
+        "bad phone": put(["report_meta", "contact_phone"], "打电话给我"),
+        "unknown report_meta field": put(["report_meta", "fax"], "020-84980001"),
+        "contact name too long": put(["report_meta", "contact_name"], "李" * 51),
     }
 
 
