@@ -231,4 +231,5 @@ _CELL_WORD = re.compile(r"[（(《][^）)》]*[）)》][、，/]?|[^（(《、�
 def cell_words(text: str) -> list[str]:
     """A header cell's text cut where it may wrap: after 、，/ and around （…）; each piece is
     set unbreakable (评分依据、|未达标原因、|改进措施; 供职人数|（编制总数）|合计)."""
-    return [m.group(0) for m in _CELL_WORD.finditer(text or "")]
+    words = (m.group(0).strip() for m in _CELL_WORD.finditer(text or ""))
+    return [w for w in words if w]

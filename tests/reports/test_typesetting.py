@@ -361,6 +361,8 @@ def test_cell_words():
         "（编制总数）",
         "合计",
     ]
+    # a space at a word's edge goes: the words are inline blocks
+    assert typesetting.cell_words("公益一类 / 公益二类编制数") == ["公益一类 /", "公益二类编制数"]
 
 
 def test_header_cells_never_break_inside_a_word(final_lines, report_pages):
