@@ -119,7 +119,7 @@ _NAME_ENDINGS = (
     "厅",
 )
 # The literal words of a title template such as “{department}{year}年部门整体支出绩效自评报告”
-_TITLE_WORDS = re.compile(r"\d+年度?|部门整体支出|项目支出|绩效自评报告|绩效自评|[^\d]")
+_TITLE_WORDS = re.compile(r"\d+(?:年度?)?|部门整体支出|项目支出|绩效自评报告|绩效自评|\D")
 
 
 def name_words(name: str) -> list[str]:

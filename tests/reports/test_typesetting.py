@@ -182,6 +182,20 @@ def test_title_lines_of_other_units(title, names, lines):
     assert typesetting.title_lines(title, names) == lines
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        TITLE,
+        "关于2022年第3季度ABC项目的自评报告（修订稿）",
+        "某某市5G网络建设项目绩效自评报告",
+        "一个很长很长很长很长很长很长很长很长很长很长很长很长很长很长的单词",
+        "",
+    ],
+)
+def test_title_lines_keep_every_character(title):
+    assert "".join(typesetting.title_lines(title, ("某某市",))) == title
+
+
 def test_name_words_never_cut_a_two_character_place():
     assert typesetting.name_words("广州市市场监督管理局") == ["广州市", "市场监督管理局"]
     assert typesetting.name_words(UNIT_NAME) == [
