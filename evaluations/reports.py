@@ -415,20 +415,28 @@ def _page_starts(document) -> set[int]:
     return starts
 
 
-def _xmp(context: dict[str, Any]) -> bytes:
-    """XMP beyond WeasyPrint's (title, creator = the unit, description, keywords): the fiscal
-    year as dc:coverage and the unit as dc:publisher (Dublin Core: no extension schema)."""
-    from xml.sax.saxutils import escape
+def _add_xmp(metadata, context: dict[str, Any]) -> None:
+    """XMP beyond WeasyPrint's (dc:title, dc:creator = the unit, dc:description, pdf:Keywords):
+    the fiscal year as dc:coverage, the unit as dc:publisher, the language; Dublin Core, so no
+    PDF/A extension schema is needed. Written into WeasyPrint's own rdf:RDF (one per packet)."""
+    from xml.etree.ElementTree import SubElement, fromstring, tostring
 
-    return (
-        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-        f"<dc:coverage>{context['year']}年度</dc:coverage>"
-        f"<dc:publisher><rdf:Bag><rdf:li>{escape(context['department'].name)}</rdf:li>"
-        "</rdf:Bag></dc:publisher>"
-        "<dc:language><rdf:Bag><rdf:li>zh-CN</rdf:li></rdf:Bag></dc:language>"
-        "</rdf:Description></rdf:RDF>"
-    ).encode()
+    rdf_ns, dc_ns = (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://purl.org/dc/elements/1.1/",
+    )
+    generate = metadata.generate_rdf_metadata
+
+    def generate_with_ours(*args: Any, **kwargs: Any) -> bytes:
+        rdf = fromstring(generate(*args, **kwargs))
+        description = SubElement(rdf, f"{{{rdf_ns}}}Description", {f"{{{rdf_ns}}}about": ""})
+        SubElement(description, f"{{{dc_ns}}}coverage").text = f"{context['year']}年度"
+        for name, value in (("publisher", context["department"].name), ("language", "zh-CN")):
+            bag = SubElement(SubElement(description, f"{{{dc_ns}}}{name}"), f"{{{rdf_ns}}}Bag")
+            SubElement(bag, f"{{{rdf_ns}}}li").text = value
+        return tostring(rdf, encoding="utf-8")
+
+    metadata.generate_rdf_metadata = generate_with_ours
 
 
 def layout_pdf(evaluation: Evaluation, *, draft: bool):
@@ -459,7 +467,7 @@ def layout_pdf(evaluation: Evaluation, *, draft: bool):
         if found == starts:
             break
         starts = found
-    document.metadata.xmp_metadata.append(_xmp(context))
+    _add_xmp(document.metadata, context)
     return document, options
 
 

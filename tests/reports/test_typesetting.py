@@ -13,6 +13,7 @@ import itertools
 import re
 import subprocess
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pypdf
 import pytest
@@ -414,6 +415,10 @@ def test_pdfa_and_xmp_metadata(seed_pdfs):
     assert "<dc:coverage>2022年度</dc:coverage>" in xmp
     assert "部门整体支出绩效自评" in xmp  # keywords / description
     assert catalog["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    # one well-formed packet with one rdf:RDF, as XMP wants
+    assert xmp.count("<rdf:RDF") == 1
+    packet = xmp[xmp.index("<x:xmpmeta") : xmp.index("</x:xmpmeta>") + len("</x:xmpmeta>")]
+    ElementTree.fromstring(packet)
 
 
 def test_tagged_structure(seed_pdfs):
