@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -438,8 +439,13 @@ def test_the_draft_is_pdfa_too(seed_pdfs):
 
 def test_pages_as_png(seed_pdfs, tmp_path_factory):
     """Every page at 60 dpi and page 1 at 150 dpi, as PNGs in the test output: the pages
-    compared with the seed's layout and the standard."""
-    out = tmp_path_factory.mktemp("pdf-pages")
+    compared with the seed's layout and the standard. PDF_PAGES_DIR=… keeps them there
+    (pytest's own temporary folders are pruned after three runs)."""
+    if os.environ.get("PDF_PAGES_DIR"):
+        out = Path(os.environ["PDF_PAGES_DIR"])
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        out = tmp_path_factory.mktemp("pdf-pages")
     (out / "seed-final.pdf").write_bytes(seed_pdfs.final)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "seed-final.pdf", "page"], cwd=out, check=True)
     subprocess.run(
