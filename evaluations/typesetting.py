@@ -73,6 +73,8 @@ _IDEOGRAPH = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # GB/T 15834 punctuation that never begins a line (closing) / never ends one (opening)
 CLOSING = "，。、；：！？）》」』〉】〕”’…—·％"
 OPENING = "（《「『〈【〔“‘"
+OWN_SPACE = "\u2005"  # a quarter em, a line may break after it; not a word separator
+_OWN_SPACES = re.compile(r"[ \t\u00a0]+")
 _BEFORE = re.compile(f"[{_IDEOGRAPH}{re.escape(CLOSING)}]")
 _AFTER = re.compile(f"[{_IDEOGRAPH}{re.escape(OPENING)}]")
 
@@ -80,7 +82,10 @@ _AFTER = re.compile(f"[{_IDEOGRAPH}{re.escape(OPENING)}]")
 def justifiable(text: str) -> str:
     """The text with a space wherever a line may break between two Chinese characters (or
     after closing / before opening punctuation): the stretchable points of justification.
-    Nothing else changes: no space inside a number, a Latin word, or before a “，”."""
+    Nothing else changes: no space inside a number, a Latin word, or before a “，”. The text's
+    own spaces become one FOUR-PER-EM SPACE each: the stylesheet gives a space no width of
+    its own, and “Excel 表格” must keep its gap."""
+    text = _OWN_SPACES.sub(OWN_SPACE, text or "")
     if not text:
         return text
     out = [text[0]]

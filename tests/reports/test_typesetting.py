@@ -223,6 +223,8 @@ def test_justifiable_spaces_only_where_chinese_breaks():
     assert typesetting.justifiable("设办公室1个，（行政）") == "设 办 公 室1个， （行 政）"
     assert typesetting.justifiable("1954.07万元") == "1954.07万 元"
     assert typesetting.justifiable("") == ""
+    # the text's own spaces stay visible (a space has no width of its own in the report)
+    assert typesetting.justifiable("Word  Excel 表格") == "Word\u2005Excel\u2005表 格"
 
 
 # ---------------------------------------------------------------------------- page numbers
