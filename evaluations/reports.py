@@ -446,6 +446,11 @@ def layout_pdf(evaluation: Evaluation, *, draft: bool):
     checked again (a “（续）” cell may move a later page break)."""
     from weasyprint import HTML
 
+    if missing := typesetting.missing_fonts():
+        log.warning(
+            "PDF 字体缺失（%s）：以 Noto CJK 代替；请安装 texlive-lang-chinese",
+            "、".join(missing),
+        )
     context = report_context(evaluation, draft=draft)
     options = {
         "pdf_identifier": f"evaluation-{evaluation.pk}".encode(),
