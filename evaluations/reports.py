@@ -20,6 +20,7 @@ from rubric import fmt, templates
 from rubric.methods import ROW_METHOD
 from rubric.spec import Line, ScoreSheet
 
+from . import typesetting
 from .models import Evaluation
 from .scoring import header_table, score_evaluation
 
@@ -42,6 +43,7 @@ class Cell:
     text: str
     points: Decimal | None = None
     rowspan: int = 1
+    continued: bool = False  # the group began on an earlier page: “资金管理（续）”
 
 
 @dataclass
@@ -55,6 +57,7 @@ class TableRow:
     remark: str = ""
     basis: str = ""
     duty: bool = False
+    index: int = 0  # the row's place in the whole table (the <tr>'s data-row)
 
 
 def _score_note(line: Line) -> str:
@@ -108,6 +111,8 @@ def table_rows(sheet: ScoreSheet) -> list[TableRow]:
         if group:
             group[0].level1 = Cell(top_line.name, top_line.points, len(group))
         rows.extend(group)
+    for index, row in enumerate(rows):
+        row.index = index
     return rows
 
 
@@ -239,11 +244,18 @@ def report_context(evaluation: Evaluation, *, draft: bool) -> dict[str, Any]:
     unit = d.short_name or d.name
     values = template_values(evaluation, sheet)
     chapters = _chapters(sheet.rubric.report, texts, values)
+    title = templates.fill(sheet.rubric.report.title, values)
     return {
         "evaluation": evaluation,
         "department": d,
         "year": year,
-        "title": templates.fill(sheet.rubric.report.title, values),
+        "title": title,
+        "title_lines": typesetting.title_lines(title, (d.name, unit, evaluation.project)),
+        "evaluation_name": sheet.rubric.evaluation_name,
+        "description": f"{d.name}{year}年度{sheet.rubric.evaluation_name}"
+        + (f"（{evaluation.project}）" if evaluation.project else "")
+        + "：自评报告及自评表",
+        "font_faces": typesetting.font_face_css(),
         "table_title": f"{sheet.rubric.evaluation_name}表"
         + (f"（{evaluation.project}）" if evaluation.project else ""),
         "sheet": sheet,
@@ -359,19 +371,130 @@ def render_html(evaluation: Evaluation, *, draft: bool) -> str:
     return render_to_string("reports/evaluation.html", report_context(evaluation, draft=draft))
 
 
-def render_pdf(evaluation: Evaluation, *, draft: bool) -> bytes:
-    """The PDF bytes. The evaluation must come prefetched (selectors.evaluations_for_scoring)."""
-    try:
-        from weasyprint import HTML
+# The published file is archival: PDF/A-3b (ISO 19005-3, conformance level B), tagged.
+PDF_VARIANT = "pdf/a-3b"
+_CONTINUATION_PASSES = 3
 
-        from .pdf_fetcher import report_url_fetcher
 
-        html = render_html(evaluation, draft=draft)
+def continue_groups(segments: list[dict[str, Any]], page_starts: set[int]) -> None:
+    """Where a page begins inside a 一级/二级 group (its rowspanned cell started on an earlier
+    page), end the group's cell on the page before and head the rows left with the group's
+    name and （续）, e.g. “资金管理（续）”: no page shows rows without their group."""
+    for segment in segments:
+        rows = segment["rows"]
+        for k, row in enumerate(rows):
+            if k == 0 or row.index not in page_starts:
+                continue
+            for level in ("level1", "level2"):
+                if getattr(row, level) is not None:
+                    continue
+                for j in range(k - 1, -1, -1):
+                    cell = getattr(rows[j], level)
+                    if cell is not None:
+                        break
+                else:
+                    continue
+                left = j + cell.rowspan - k
+                if left <= 0:
+                    continue
+                cell.rowspan = k - j
+                setattr(row, level, Cell(cell.text, cell.points, left, continued=bool(cell.text)))
+
+
+def _page_starts(document) -> set[int]:
+    """The table rows (data-row) that begin a page of a laid-out WeasyPrint document."""
+    starts: set[int] = set()
+    seen: set[int] = set()
+    for page in document.pages:
+        first = None
+        on_page = set()
+        for box in page._page_box.descendants():
+            if getattr(box, "element_tag", "") != "tr" or box.element is None:
+                continue
+            value = box.element.get("data-row")
+            if value is None:
+                continue
+            index = int(value)
+            on_page.add(index)
+            if first is None:
+                first = index
+        if first is not None and first not in seen:  # not the rest of a row split over pages
+            starts.add(first)
+        seen |= on_page
+    return starts
+
+
+def _add_xmp(metadata, context: dict[str, Any]) -> None:
+    """XMP beyond WeasyPrint's (dc:title, dc:creator = the unit, dc:description, pdf:Keywords):
+    the fiscal year as dc:coverage, the unit as dc:publisher, the language; Dublin Core, so no
+    PDF/A extension schema is needed. Written into WeasyPrint's own rdf:RDF (one per packet)."""
+    from xml.etree.ElementTree import SubElement, fromstring, tostring
+
+    rdf_ns, dc_ns = (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://purl.org/dc/elements/1.1/",
+    )
+    generate = metadata.generate_rdf_metadata
+
+    def generate_with_ours(*args: Any, **kwargs: Any) -> bytes:
+        rdf = fromstring(generate(*args, **kwargs))
+        description = SubElement(rdf, f"{{{rdf_ns}}}Description", {f"{{{rdf_ns}}}about": ""})
+        SubElement(description, f"{{{dc_ns}}}coverage").text = f"{context['year']}年度"
+        for name, value in (("publisher", context["department"].name), ("language", "zh-CN")):
+            bag = SubElement(SubElement(description, f"{{{dc_ns}}}{name}"), f"{{{rdf_ns}}}Bag")
+            SubElement(bag, f"{{{rdf_ns}}}li").text = value
+        return tostring(rdf, encoding="utf-8")
+
+    metadata.generate_rdf_metadata = generate_with_ours
+
+
+def layout_pdf(evaluation: Evaluation, *, draft: bool):
+    """The laid-out WeasyPrint document and its options. The 自评表 is laid out first on its
+    own (its landscape pages do not depend on the report's), so that the rows beginning a
+    page carry their group's name (continue_groups); the whole document is then laid out and
+    checked again (a “（续）” cell may move a later page break)."""
+    from weasyprint import HTML
+
+    from .pdf_fetcher import report_url_fetcher
+
+    if missing := typesetting.missing_fonts():
+        log.warning(
+            "PDF 字体缺失（%s）：以 Noto CJK 代替；请安装 texlive-lang-chinese",
+            "、".join(missing),
+        )
+    context = report_context(evaluation, draft=draft)
+    options = {
+        "pdf_identifier": f"evaluation-{evaluation.pk}".encode(),
+        "pdf_variant": PDF_VARIANT,
+        "pdf_tags": True,
+    }
+
+    def layout(**extra: Any):
+        html = render_to_string("reports/evaluation.html", {**context, **extra})
         return HTML(
             string=html, base_url=str(settings.BASE_DIR), url_fetcher=report_url_fetcher()
-        ).write_pdf(
-            pdf_identifier=f"evaluation-{evaluation.pk}".encode(),
-        )
+        ).render(**options)
+
+    sheet = context["sheet"]
+    starts = _page_starts(layout(annex_only=True))
+    for _ in range(_CONTINUATION_PASSES):
+        segments = table_segments(table_rows(sheet))
+        continue_groups(segments, starts)
+        document = layout(segments=segments)
+        found = _page_starts(document)
+        if found == starts:
+            break
+        starts = found
+    _add_xmp(document.metadata, context)
+    return document, options
+
+
+def render_pdf(evaluation: Evaluation, *, draft: bool) -> bytes:
+    """The PDF bytes: PDF/A-3b, tagged, with XMP metadata (layout_pdf). The evaluation must
+    come prefetched (selectors.evaluations_for_scoring)."""
+    try:
+        document, options = layout_pdf(evaluation, draft=draft)
+        return document.write_pdf(**options)
     except ReportError:
         raise
     except Exception as exc:  # WeasyPrint and its libraries raise many kinds; one domain error

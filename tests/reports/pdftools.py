@@ -7,6 +7,7 @@ import io
 import re
 import subprocess
 from dataclasses import dataclass
+from html import unescape
 
 import pypdf
 from pypdf.generic import ContentStream
@@ -133,10 +134,52 @@ def missing_glyphs(pdf: bytes) -> list[tuple[int, bytes]]:
             else:
                 continue
             for run in runs:
-                data = getattr(run, "original_bytes", None) or bytes(run)
+                data = getattr(run, "original_bytes", None)
+                if data is None:
+                    data = bytes(run)
                 if not two_byte:
                     continue
                 codes = {data[i : i + 2] for i in range(0, len(data) - 1, 2)}
                 if codes & {b"\xff\xff", b"\x00\x00"}:
                     found.append((number, data))
     return found
+
+
+@dataclass(frozen=True)
+class TextLine:
+    page: int  # 1-based
+    x0: float
+    y0: float  # from the top of the page, in pt
+    x1: float
+    y1: float
+    text: str  # without whitespace
+
+
+def text_lines(pdf: bytes, path) -> list[TextLine]:
+    """Every line of text with its box (pdftotext -bbox-layout), page by page in reading order;
+    pdftotext cuts a table row into a line per cell."""
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-bbox-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    lines = []
+    for number, page in enumerate(re.findall(r"<page .*?</page>", out, re.S), start=1):
+        for attrs, body in re.findall(r"<line (.*?)>(.*?)</line>", page, re.S):
+            box = dict(re.findall(r'(\w+)="([\d.]+)"', attrs))
+            words = re.findall(r"<word [^>]*>(.*?)</word>", body)
+            text = flat(unescape("".join(words)))
+            lines.append(
+                TextLine(
+                    number,
+                    float(box["xMin"]),
+                    float(box["yMin"]),
+                    float(box["xMax"]),
+                    float(box["yMax"]),
+                    text,
+                )
+            )
+    return lines

@@ -245,7 +245,9 @@ def test_pages_continuing_the_duty_rows_are_headed_by_the_duty_columns(long_duty
     continuing, wrong = [], []
     for number, text in enumerate(pages[start + 1 :], start=start + 2):
         first = min((text.find(h), h) for h in (COLUMNS, DUTY_COLUMNS) if h in text)
-        if re.match(r"指标\d", text[first[0] + len(first[1]) :]):
+        # the rows may be headed by their groups' names, continued: “履职效能（续）50…”
+        after = text[first[0] + len(first[1]) :]
+        if re.match(r"(?:[^（）]{1,40}?（续）[\d.]*){0,2}指标\d", after):
             continuing.append(number)
             if first[1] != DUTY_COLUMNS:
                 wrong.append(number)

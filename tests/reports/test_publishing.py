@@ -165,10 +165,12 @@ def test_a_second_publish_is_refused(approved, users, fake_render):
 
 
 def _break_weasyprint(monkeypatch) -> None:
-    def write_pdf(self, *args, **kwargs):
+    def broken(self, *args, **kwargs):
         raise RuntimeError("cairo went away")
 
-    monkeypatch.setattr("weasyprint.HTML.write_pdf", write_pdf)
+    # reports lays the document out (HTML.render) before writing it (Document.write_pdf)
+    for target in ("weasyprint.HTML.render", "weasyprint.HTML.write_pdf"):
+        monkeypatch.setattr(target, broken)
 
 
 def _break_render_pdf(monkeypatch) -> None:
