@@ -167,8 +167,15 @@ def backup(out: Path) -> dict:
         raise BackupError(f"不支持的数据库：{vendor}")
 
     entries, problems = [], []
+    archived: dict[str, tuple[str, int]] = {}
     with tarfile.open(out / MEDIA, "w:gz") as archive:
         for stored in files:
+            if stored.name in archived:  # one file referred to twice (a publication's render)
+                sha256, size = archived[stored.name]
+                if stored.recorded_sha256 and sha256 != stored.recorded_sha256:
+                    problems.append(f"{stored.name}：SHA-256 与数据库记录不符")
+                entries.append({**asdict(stored), "sha256": sha256, "size": size})
+                continue
             try:
                 with default_storage.open(stored.name, "rb") as handle:
                     sha256, size = sha256_of(handle)
@@ -180,6 +187,7 @@ def backup(out: Path) -> dict:
             except (OSError, ValueError) as exc:
                 problems.append(f"{stored.name}：无法读取（{exc}）")
                 continue
+            archived[stored.name] = (sha256, size)
             if stored.recorded_sha256 and sha256 != stored.recorded_sha256:
                 problems.append(f"{stored.name}：SHA-256 与数据库记录不符")
             entries.append({**asdict(stored), "sha256": sha256, "size": size})

@@ -166,3 +166,38 @@ def test_backup_needs_an_empty_directory(source, tmp_path):
     (tmp_path / "used" / "old").write_text("x")
     result = _run(source, "bash", "scripts/backup.sh", str(tmp_path / "used"), check=False)
     assert result.returncode != 0 and "不是空目录" in result.stderr
+
+
+SHARE_A_FILE = """
+from evaluations.models import Evaluation, Evidence, PdfRender
+e = Evaluation.objects.get(department__code="nansha-cppcc-office")
+ev = Evidence.objects.filter(evaluation=e).order_by("pk").first()
+PdfRender.objects.create(evaluation=e, kind="final", revision=999, version=e.version,
+    rubric=e.rubric, template_version="t", state="ready", file=ev.file.name, sha256=ev.sha256,
+    size=ev.file.size)
+"""
+
+
+def test_a_file_two_rows_refer_to_is_archived_once_and_restored(tmp_path):
+    """A publication's render and its PublishedReport name the same stored file: the backup
+    holds it once and the restore does not refuse its own second copy as 'storage not empty'."""
+    base = tmp_path / "source"
+    base.mkdir()
+    env = _env(base / "db.sqlite3", base / "media")
+    python = str(ROOT / ".venv" / "bin" / "python")
+    _run(env, python, "manage.py", "migrate", "--noinput")
+    _run(env, python, "manage.py", "seed_demo")
+    _run(env, python, "manage.py", "shell", "-c", MAKE_EVIDENCE)
+    _run(env, python, "manage.py", "shell", "-c", SHARE_A_FILE)
+
+    backup = tmp_path / "backup"
+    _run(env, "bash", "scripts/backup.sh", str(backup))
+    manifest = json.loads((backup / "manifest.json").read_text())
+    names = [f["name"] for f in manifest["files"]]
+    assert len(names) == 3 and len(set(names)) == 2
+    with tarfile.open(backup / "media.tar.gz") as archive:
+        assert sorted(m.name for m in archive if m.isfile()) == sorted(set(names))
+
+    target = _env(tmp_path / "restored.sqlite3", tmp_path / "restored-media")
+    _run(target, "bash", "scripts/restore.sh", str(backup))
+    assert _files(tmp_path / "restored-media") == _files(base / "media")
