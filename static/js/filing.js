@@ -1,5 +1,5 @@
 // 绩效自评 filing pages: character counts, the 履职效能 rows (add, remove, reorder),
-// live rates on the 收支数据 step, a warning before leaving with unsaved changes.
+// live rates on the 收支数据 step.
 // No inline script anywhere: everything hangs off data- attributes.
 (function () {
   "use strict";
@@ -21,19 +21,11 @@
   });
 
   // ------------------------------------------------------------------ unsaved changes
+  // Saving typed input (autosave, before uploads and replies, before leaving) is
+  // static/js/autosave.js's; changes made here without an input event are announced to it.
   var form = document.getElementById("step-form");
-  // After a refused save (an error or someone else's change) the page holds unsaved input.
-  var dirty = !!document.querySelector("#error-summary, [data-testid=stale-warning]");
-  if (form && form.dataset.dirtyGuard) {
-    // Only the step form's own fields count: reply boxes and file pickers inside it belong
-    // to other forms (the HTML form= attribute).
-    var own = function (e) { if (e.target.form === form) { dirty = true; } };
-    form.addEventListener("input", own);
-    form.addEventListener("change", own);
-    form.addEventListener("submit", function () { dirty = false; });
-    window.addEventListener("beforeunload", function (e) {
-      if (dirty) { e.preventDefault(); e.returnValue = ""; }
-    });
+  function touched() {
+    if (form) { form.dispatchEvent(new CustomEvent("autosave:changed")); }
   }
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
@@ -94,7 +86,7 @@
         if (empty) { empty.remove(); }
         block.querySelector("[data-add-row]").click();
         block.querySelector("input[name$='-name']").focus();
-        dirty = true;
+        touched();
       });
     });
     tasks.addEventListener("click", function (e) {
@@ -138,7 +130,7 @@
       } else {
         return;
       }
-      dirty = true;
+      touched();
       sumPoints();
     });
     tasks.addEventListener("input", sumPoints);
