@@ -28,7 +28,7 @@ SCORING_PREFETCH = (
     "answers",
     "bonus_events",
     "reviewed_scores",
-    "evidence",
+    "evidence__links",
     "sections",
     Prefetch("tasks", queryset=live_tasks()),
 )
@@ -273,9 +273,12 @@ def last_event(evaluation: Evaluation, action: str):
 
 
 def evidence_of(evaluation: Evaluation) -> dict[str, list]:
-    """The evaluation's 佐证材料 by indicator code ("" for the evaluation as a whole); uses the
-    prefetched rows when there are any."""
-    grouped: dict[str, list] = {}
+    """The evaluation's 佐证材料 by the code of the indicator they are attached to (a file may
+    be under several codes); under "" the whole library. Uses the prefetched rows when there
+    are any."""
+    grouped: dict[str, list] = {"": []}
     for item in evaluation.evidence.all():
-        grouped.setdefault(item.indicator_code, []).append(item)
+        grouped[""].append(item)
+        for link in item.links.all():
+            grouped.setdefault(link.indicator_code, []).append(item)
     return grouped

@@ -50,6 +50,12 @@ urlpatterns = [
         evidence.download,
         name="evidence_download",
     ),
+    path("evaluations/<int:pk>/evidence/attach/", evidence.attach, name="evidence_attach"),
+    path(
+        "evaluations/<int:pk>/evidence/<int:evidence_id>/detach/",
+        evidence.detach,
+        name="evidence_detach",
+    ),
     path(
         "evaluations/<int:pk>/evidence/<int:evidence_id>/delete/",
         evidence.delete,

@@ -21,7 +21,14 @@ from .errors import (
     StaleVersion,
     SubmissionBlocked,
 )
-from .evidence import evidence_delete, evidence_upload
+from .evidence import (
+    Uploaded,
+    evidence_attach,
+    evidence_delete,
+    evidence_detach,
+    evidence_store,
+    evidence_upload,
+)
 from .jobs import bulk_job_start
 from .projects import evaluation_create_project
 from .publishing import evaluation_publish
@@ -58,6 +65,7 @@ __all__ = [
     "StaleVersion",
     "SubmissionBlocked",
     "TaskInput",
+    "Uploaded",
     "annotation_add",
     "annotation_reply",
     "annotation_resolve",
@@ -76,7 +84,10 @@ __all__ = [
     "evaluation_set_reviewed",
     "evaluation_submit",
     "evaluation_withdraw",
+    "evidence_attach",
     "evidence_delete",
+    "evidence_detach",
+    "evidence_store",
     "evidence_upload",
     "notified_import",
     "rubric_load",

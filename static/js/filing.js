@@ -32,6 +32,20 @@
       if (!window.confirm(f.dataset.confirm)) { e.preventDefault(); }
     });
   });
+  // 全部符合: the first option of every item of a checklist indicator.
+  document.querySelectorAll("[data-all-first]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var card = button.closest(".indicator-card");
+      card.querySelectorAll(".checklist-item").forEach(function (item) {
+        var first = item.querySelector("input[type=radio]");
+        if (first && !first.checked) {
+          first.checked = true;
+          first.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    });
+  });
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
 
