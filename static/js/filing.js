@@ -149,6 +149,41 @@
     });
     tasks.addEventListener("input", sumPoints);
     sumPoints();
+
+    // 完成情况 follows the numbers where both are given (as the score does: rubric row_met),
+    // so the filer chooses it only for rows without numbers.
+    var number = function (input) {
+      if (!input) { return NaN; }
+      var text = input.value.replace(/[０-９．]/g, function (c) {
+        return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
+      }).replace(/[,，\s%％]/g, "");
+      return text === "" ? NaN : Number(text);
+    };
+    var field = function (row, name) { return row.querySelector("[name$='-" + name + "']"); };
+    var derive = function (row) {
+      var achieved = field(row, "achieved"), op = (field(row, "operator") || {}).value;
+      var t = number(field(row, "target_value")), a = number(field(row, "actual_value"));
+      if (!achieved || isNaN(t) || isNaN(a) || op === "text" || op === "date") { return; }
+      var high = number(field(row, "target_max"));
+      var met = {
+        ">=": a >= t, "<=": a <= t, "=": a === t, ">": a > t, "<": a < t,
+        "between": t <= a && a <= (isNaN(high) ? t : high)
+      }[op];
+      if (met === undefined) { return; }
+      var value = met ? "yes" : "no";
+      if (achieved.value !== value) {
+        achieved.value = value;
+        achieved.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    };
+    tasks.addEventListener("input", function (e) {
+      var row = e.target.closest("[data-row]");
+      if (row) { derive(row); }
+    });
+    tasks.addEventListener("change", function (e) {
+      var row = e.target.closest("[data-row]");
+      if (row && !/-achieved$/.test(e.target.name)) { derive(row); }
+    });
   }
 
   // ------------------------------------------------------------------ live rates (收支数据)
