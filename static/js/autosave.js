@@ -24,8 +24,21 @@
   var running = null;   // the promise of the save in flight
   var bypass = false;   // the next submit event is ours, let it through
   var marked = [];      // inputs marked invalid by the last autosave
+  var firstError = null;
+  // 转到该栏目: beside the state, not inside it (the state's text changes as the user types).
+  var jump = form.querySelector("[data-autosave-jump]");
+  if (jump) {
+    jump.addEventListener("click", function () {
+      if (!firstError) { return; }
+      // focus first without scrolling: a focus() after would cut the smooth scroll short
+      firstError.focus({ preventScroll: true });
+      firstError.scrollIntoView({ block: "center" });
+    });
+  }
 
+  var shown = "";
   function show(text, kind) {
+    shown = kind || "";
     if (!status) { return; }
     status.hidden = !text;
     status.textContent = text;
@@ -39,7 +52,8 @@
     dirty = true;
     seq += 1;
     if (stopped) { return; }
-    show("有未保存的修改", "pending");
+    // An error stays in view (with 转到该栏目 beside it) until the next save answers.
+    if (shown !== "error") { show("有未保存的修改", "pending"); }
     clearTimeout(timer);
     timer = setTimeout(save, DELAY);
   }
@@ -54,6 +68,8 @@
   });
 
   function clearMarks() {
+    firstError = null;
+    if (jump) { jump.hidden = true; }
     marked.forEach(function (el) { el.classList.remove("is-invalid"); el.removeAttribute("aria-invalid"); });
     marked = [];
     form.querySelectorAll("[data-autosave-error]").forEach(function (el) { el.remove(); });
@@ -137,6 +153,8 @@
         var found = applyErrors(data.errors);
         var extra = found.general.length ? "：" + found.general.join("；") : "";
         show("保存失败，请检查标出的栏目" + extra, "error");
+        firstError = found.first;
+        if (jump) { jump.hidden = !firstError; }
         return false;
       }
       show("保存失败：" + (data.message || "服务器未能保存，请稍后再试或点击“保存草稿”。"), "error");
@@ -157,7 +175,10 @@
     return save().then(function (ok) {
       if (!ok) {
         var bad = form.querySelector(".is-invalid, [data-autosave-error]");
-        if (bad) { bad.scrollIntoView({ block: "center" }); if (bad.focus) { bad.focus(); } }
+        if (bad) {
+          if (bad.focus) { bad.focus({ preventScroll: true }); }
+          bad.scrollIntoView({ block: "center" });
+        }
       }
       return ok;
     });

@@ -108,6 +108,10 @@ def test_a_refused_value_stays_with_its_message_and_nothing_is_saved(page: Page)
     expect(page.locator("#fig-procurement_planned")).to_contain_text("最多保留2位小数")
     expect(field).to_have_value("12.345")
     expect(figure_input(page, "assets_total")).to_have_value("72.06万元")
+    page.mouse.wheel(0, -5000)
+    page.get_by_test_id("autosave-jump").click()  # 转到该栏目
+    expect(field).to_be_focused()
+    expect(field).to_be_in_viewport()
     shot(page, "autosave-error")
     assert evaluation(EMPTY_DEPARTMENT).version == version
     # corrected: saved, the mark gone
