@@ -118,11 +118,14 @@
     var sent = seq;
     show("正在保存……", "saving");
     var body = new FormData(form);
+    var size = 0;
+    body.forEach(function (value) { size += String(value).length * 3; });
     running = fetch(form.getAttribute("action") || window.location.pathname, {
       method: "POST",
       body: body,
       credentials: "same-origin",
-      keepalive: !!keepalive,
+      // a request that outlives the page is capped at 64 KB by the browser
+      keepalive: !!keepalive && size < 60000,
       headers: { "X-Autosave": "1", "X-CSRFToken": csrf, "Accept": "application/json" }
     }).then(function (response) {
       return response.json().catch(function () { return { ok: false }; }).then(function (data) {
