@@ -282,3 +282,18 @@ def evidence_of(evaluation: Evaluation) -> dict[str, list]:
         for link in item.links.all():
             grouped.setdefault(link.indicator_code, []).append(item)
     return grouped
+
+
+def previous_evaluation(evaluation: Evaluation) -> Evaluation | None:
+    """The same department's evaluation of the year before (the same project, for a 项目支出
+    evaluation), if there is one."""
+    return (
+        Evaluation.objects.filter(
+            department_id=evaluation.department_id,
+            project=evaluation.project,
+            fiscal_year__region_id=evaluation.fiscal_year.region_id,
+            fiscal_year__year=evaluation.fiscal_year.year - 1,
+        )
+        .select_related("fiscal_year")
+        .first()
+    )

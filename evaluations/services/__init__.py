@@ -1,6 +1,7 @@
 """Writes. Every change to the data goes through a function here, inside a transaction.
 Domain errors (services.errors) carry a message for the user."""
 
+from .carry_over import evaluation_copy_previous
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -71,6 +72,7 @@ __all__ = [
     "annotation_resolve",
     "bulk_job_start",
     "evaluation_approve",
+    "evaluation_copy_previous",
     "evaluation_create_project",
     "evaluation_publish",
     "evaluation_reopen",

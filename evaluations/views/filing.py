@@ -249,6 +249,9 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "can_annotate": False,
         "can_reply": page.access.can(Action.REPLY),
         "access": page.access,
+        "previous": selectors.previous_evaluation(page.evaluation)
+        if page.editable and page.step in ("basic", "duty")
+        else None,
         "last_return": selectors.last_event(page.evaluation, "return")
         if page.evaluation.status == "returned"
         else None,

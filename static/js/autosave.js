@@ -218,12 +218,22 @@
       dirty = false;  // the page is being saved the ordinary way
       return;
     }
-    if (target.closest("[data-no-autosave]") || stopped || !(dirty || running)) { return; }
+    // forms that act on the evaluation's version carry the step form's current one
+    var syncVersion = function () {
+      target.querySelectorAll("input[data-step-version]").forEach(function (input) {
+        input.value = versionInput.value;
+      });
+    };
+    if (target.closest("[data-no-autosave]") || stopped || !(dirty || running)) {
+      syncVersion();
+      return;
+    }
     // An upload, a reply, a delete: save what is typed in the step form first.
     e.preventDefault();
     e.stopImmediatePropagation();
     flush().then(function (ok) {
       if (ok) {
+        syncVersion();
         bypass = true;
         target.requestSubmit(submitter || undefined);
       } else {

@@ -85,6 +85,8 @@ EXPECTED: dict[str, Decision] = {
     "filing:evidence_upload": Decision("POST", OBJECT_ACTION),
     "filing:evidence_delete": Decision("POST", OBJECT_ACTION),
     "filing:evidence_attach": Decision("POST", OBJECT_ACTION),
+    # 从上一年度复制: the fixture's evaluation has no previous year, so a message only
+    "filing:copy_previous": Decision("POST", OBJECT_ACTION),
     "filing:evidence_detach": Decision("POST", OBJECT_ACTION),
     "filing:annotation_reply": Decision("POST", OBJECT_ACTION),
     "filing:annotation_resolve": Decision("POST", OBJECT_ACTION),
