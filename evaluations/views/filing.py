@@ -249,8 +249,10 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "can_annotate": False,
         "can_reply": page.access.can(Action.REPLY),
         "access": page.access,
+        # 从上一年度复制: targets only into a year without tasks of its own
         "previous": selectors.previous_evaluation(page.evaluation)
-        if page.editable and page.step in ("basic", "duty")
+        if page.editable
+        and (page.step == "basic" or (page.step == "duty" and not page.evaluation.tasks.all()))
         else None,
         "last_return": selectors.last_event(page.evaluation, "return")
         if page.evaluation.status == "returned"

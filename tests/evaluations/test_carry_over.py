@@ -81,6 +81,8 @@ def test_the_button_is_offered_only_where_last_year_exists(
         str(m) for m in response.context["messages"]
     ]
     assert next_year.tasks.count() == 4
+    duty_page = filer_client.get(step_url(next_year, "duty")).content.decode()
+    assert 'data-testid="copy-previous"' not in duty_page  # nothing left to offer
     # a stale version is refused like any save
     response = filer_client.post(
         reverse("filing:copy_previous", args=[next_year.pk, "basic"]), {"version": "1"}, follow=True
