@@ -64,7 +64,8 @@
     if (own(e.target) && dirty && !stopped) { clearTimeout(timer); timer = setTimeout(save, 50); }
   });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "hidden" && dirty && !stopped) { save(true); }
+    // only what was changed on this page: input refused by the server before is not re-sent
+    if (document.visibilityState === "hidden" && dirty && seq > 0 && !stopped) { save(true); }
   });
 
   function clearMarks() {
