@@ -99,6 +99,13 @@
     if (form) { form.requestSubmit(); }
   });
 
+  // A file chosen whose upload failed (the connection dropped) is not left behind silently.
+  window.addEventListener("beforeunload", function (e) {
+    var pending = Array.from(document.querySelectorAll("input[type=file][data-auto-upload]"))
+      .some(function (input) { return input.files && input.files.length; });
+    if (pending) { e.preventDefault(); e.returnValue = ""; }
+  });
+
   try {
     var saved = sessionStorage.getItem(NOTICE);
     if (saved) {
