@@ -59,6 +59,9 @@
       if (!target.code && data.done && data.done.length) {
         // the library changed: every indicator's choice of files must show it
         try { sessionStorage.setItem(NOTICE, JSON.stringify(data)); } catch (err) { /* ignore */ }
+        document.querySelectorAll("input[type=file][data-auto-upload]").forEach(function (input) {
+          input.value = "";  // uploaded: nothing to warn about on the reload
+        });
         window.location.reload();
         return;
       }

@@ -202,3 +202,36 @@ def test_reviewed_score_without_a_reason_keeps_the_score_in_view(page: Page):
     expect(row.get_by_label("复核分", exact=True)).to_have_value("1.2")
     expect(row.get_by_label("复核理由")).to_be_focused()
     shot(page, "reviewed-error")
+
+
+def test_library_upload_several_files_then_attach_and_detach(page: Page, settings, tmp_path):
+    """Issue 13, item 2: several files into the library at once (one reload, with a notice),
+    then one of them attached to an indicator and detached again without reloading."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    blank = evaluation(EMPTY_DEPARTMENT)
+    login(page, "filer2")
+    page.goto(step_url(blank.pk, "management"))
+    files = []
+    for name in ("预算编制资料.pdf", "内控制度.pdf", "资产台账.pdf"):
+        path = tmp_path / name
+        path.write_bytes(b"%PDF-1.4\n%" + name.encode() + b"\n%%EOF\n")
+        files.append(str(path))
+    library = page.get_by_test_id("evidence-library")
+    with page.expect_event("load"):
+        library.get_by_label("上传文件到材料库（可多选）").set_input_files(files)
+    library = page.get_by_test_id("evidence-library")
+    expect(library.get_by_test_id("evidence-item")).to_have_count(3)
+    expect(library.get_by_test_id("evidence-feedback")).to_contain_text("已上传 3 个文件。")
+    loads = count_loads(page)
+    card = indicator_card(page, "1.1.2")
+    card.get_by_test_id("evidence-choose").select_option(label="内控制度.pdf")
+    card.get_by_test_id("evidence-attach").click()
+    expect(card.get_by_test_id("evidence-item")).to_contain_text("内控制度.pdf")
+    expect(card.get_by_test_id("evidence-feedback")).to_contain_text(
+        "已将“内控制度.pdf”关联到指标 1.1.2"
+    )
+    card.get_by_test_id("evidence-detach").click()
+    expect(card.get_by_test_id("evidence-item")).to_have_count(0)
+    expect(card.get_by_test_id("evidence-feedback")).to_contain_text("文件仍在材料库中")
+    assert loads == []
+    assert evaluation(EMPTY_DEPARTMENT).evidence.count() == 3
