@@ -40,6 +40,11 @@ pytestmark = pytest.mark.browser
 
 BEFORE = (152, 70)  # clicks, page loads: issue 13, filing the seed case before
 BUDGET = (BEFORE[0] // 2, BEFORE[1] // 2)
+# The same count as below, run on the code before this change (radios one by one, each of the
+# 16 evidence files chosen and uploaded with its own click and reload, a save before the
+# uploads): 95 clicks, 26 page loads. Page loads are held to half of that as well; clicks are
+# 57 against it (-40%), not yet half.
+SAME_COUNT_BEFORE = (95, 26)
 
 
 class Counter:
@@ -190,7 +195,8 @@ def test_filing_the_seed_case_takes_half_the_clicks_and_page_loads(
     with capsys.disabled():
         print(
             f"\n填报种子案例（空白自评→提交）：点击 {count.clicks} 次，页面加载 {count.loads} 次"
-            f"（问题 13 记录的原值 {BEFORE[0]} / {BEFORE[1]}，预算 {BUDGET[0]} / {BUDGET[1]}）"
+            f"（问题 13 记录的原值 {BEFORE[0]} / {BEFORE[1]}，预算 {BUDGET[0]} / {BUDGET[1]}；"
+            f"按同一计法，改动前为 {SAME_COUNT_BEFORE[0]} / {SAME_COUNT_BEFORE[1]}）"
         )
     assert count.clicks <= BUDGET[0]
-    assert count.loads <= BUDGET[1]
+    assert count.loads <= min(BUDGET[1], SAME_COUNT_BEFORE[1] // 2)
