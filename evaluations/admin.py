@@ -281,7 +281,19 @@ class DutyTaskAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(models.Evidence)
 class EvidenceAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["original_name", "evaluation", "indicator_code", "size", "uploaded_at"]
+    list_display = ["original_name", "evaluation", "indicator_codes", "size", "uploaded_at"]
+
+    class LinkInline(ReadOnlyTabular):
+        model = models.EvidenceLink
+
+    inlines = [LinkInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("links")
+
+    @admin.display(description="关联指标")
+    def indicator_codes(self, obj) -> str:
+        return "、".join(link.indicator_code for link in obj.links.all()) or "（整体）"
 
 
 @admin.register(models.EvaluationEvent)

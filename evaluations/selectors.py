@@ -28,7 +28,7 @@ SCORING_PREFETCH = (
     "answers",
     "bonus_events",
     "reviewed_scores",
-    "evidence",
+    "evidence__links",
     "sections",
     Prefetch("tasks", queryset=live_tasks()),
 )
@@ -276,11 +276,14 @@ def last_event(evaluation: Evaluation, action: str):
 
 
 def evidence_of(evaluation: Evaluation) -> dict[str, list]:
-    """The evaluation's 佐证材料 by indicator code ("" for the evaluation as a whole); uses the
-    prefetched rows when there are any."""
-    grouped: dict[str, list] = {}
+    """The evaluation's 佐证材料 by the code of the indicator they are attached to (a file may
+    be under several codes); under "" the whole library. Uses the prefetched rows when there
+    are any."""
+    grouped: dict[str, list] = {"": []}
     for item in evaluation.evidence.all():
-        grouped.setdefault(item.indicator_code, []).append(item)
+        grouped[""].append(item)
+        for link in item.links.all():
+            grouped.setdefault(link.indicator_code, []).append(item)
     return grouped
 
 
@@ -342,3 +345,18 @@ def current_render(evaluation: Evaluation, kind: str = "draft"):
     from .models import PdfRender
 
     return PdfRender.objects.filter(**render_key(evaluation, kind)).first()
+
+
+def previous_evaluation(evaluation: Evaluation) -> Evaluation | None:
+    """The same department's evaluation of the year before (the same project, for a 项目支出
+    evaluation), if there is one."""
+    return (
+        Evaluation.objects.filter(
+            department_id=evaluation.department_id,
+            project=evaluation.project,
+            fiscal_year__region_id=evaluation.fiscal_year.region_id,
+            fiscal_year__year=evaluation.fiscal_year.year - 1,
+        )
+        .select_related("fiscal_year")
+        .first()
+    )

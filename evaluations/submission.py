@@ -132,7 +132,7 @@ def review(evaluation: Evaluation) -> Review:
 
 def _evidence(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None:
     """Indicators whose rubric requires 佐证材料 warn until a file is attached."""
-    attached = {e.indicator_code for e in evaluation.evidence.all()}
+    attached = {link.indicator_code for e in evaluation.evidence.all() for link in e.links.all()}
     for leaf in sheet.rubric.leaves():
         if leaf.evidence_required and leaf.code not in attached:
             result.warnings.append(

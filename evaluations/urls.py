@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, filing, public, review
+from .views import carry_over, evidence, filing, public, review
 from .views import transfer as data_transfer
 
 app_name = "filing"
@@ -42,6 +42,11 @@ urlpatterns = [
     path("evaluations/new-project/", filing.project_create, name="project_create"),
     path("evaluations/<int:pk>/", filing.evaluation_start, name="start"),
     path("evaluations/<int:pk>/step/<slug:step>/", filing.step_view, name="step"),
+    path(
+        "evaluations/<int:pk>/copy-previous/<slug:step>/",
+        carry_over.copy_previous,
+        name="copy_previous",
+    ),
     path("evaluations/<int:pk>/submit/", filing.submit, name="submit"),
     path("evaluations/<int:pk>/withdraw/", filing.withdraw, name="withdraw"),
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),
@@ -55,6 +60,12 @@ urlpatterns = [
         "evaluations/<int:pk>/evidence/<int:evidence_id>/",
         evidence.download,
         name="evidence_download",
+    ),
+    path("evaluations/<int:pk>/evidence/attach/", evidence.attach, name="evidence_attach"),
+    path(
+        "evaluations/<int:pk>/evidence/<int:evidence_id>/detach/",
+        evidence.detach,
+        name="evidence_detach",
     ),
     path(
         "evaluations/<int:pk>/evidence/<int:evidence_id>/delete/",

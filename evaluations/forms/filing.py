@@ -236,7 +236,12 @@ class RowForm(forms.Form):
     unit = TextField(label="单位", required=False, kind="unit")
     actual_text = TextField(label="实际完成指标值", required=False, kind="target_text")
     actual_value = NumberField(label="实际值")
-    achieved = forms.ChoiceField(label="完成情况", choices=ACHIEVED_CHOICES, required=False)
+    achieved = forms.ChoiceField(
+        label="完成情况",
+        choices=ACHIEVED_CHOICES,
+        required=False,
+        help_text="填写了指标值和实际值时按数值自动判断",
+    )
     points = ScoreField(label="分值", maximum=Decimal(100), required=True)
     claimed = ScoreField(label="自评分", help_text="留空则取计算得分")
     claimed_reason = TextField(label="自评分说明", required=False, kind="reason")

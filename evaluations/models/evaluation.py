@@ -325,13 +325,12 @@ def _evidence_path(instance: Evidence, filename: str) -> str:
 
 
 class Evidence(models.Model):
-    """佐证材料: one uploaded file, for an indicator or (code empty) the evaluation as a whole."""
+    """佐证材料: one uploaded file in the evaluation's library (材料库), once per content
+    (SHA-256); attached to any number of indicators through EvidenceLink. A file attached to
+    none is evidence for the evaluation as a whole."""
 
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="evidence", verbose_name="绩效自评"
-    )
-    indicator_code = models.CharField(
-        "指标编码", max_length=30, blank=True, help_text="为空表示整体佐证材料。"
     )
     original_name = models.CharField("文件名", max_length=255)
     content_type = models.CharField("文件类型", max_length=100, blank=True)
@@ -350,10 +349,41 @@ class Evidence(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "佐证材料"
-        ordering = ["indicator_code", "id"]
+        ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "sha256"], name="unique_evidence_content")
         ]
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class EvidenceLink(models.Model):
+    """A file of the library attached to an indicator (by its code in the rubric). Detaching
+    deletes the link, never the file."""
+
+    evidence = models.ForeignKey(
+        Evidence, on_delete=models.CASCADE, related_name="links", verbose_name="佐证材料"
+    )
+    indicator_code = models.CharField("指标编码", max_length=30)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="关联人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    linked_at = models.DateTimeField("关联时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "佐证材料关联"
+        ordering = ["indicator_code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence", "indicator_code"], name="unique_evidence_link"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_code}：{self.evidence_id}"

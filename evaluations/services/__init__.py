@@ -2,6 +2,7 @@
 Domain errors (services.errors) carry a message for the user."""
 
 from .accounts import password_changed_record
+from .carry_over import evaluation_copy_previous
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -23,7 +24,14 @@ from .errors import (
     StaleVersion,
     SubmissionBlocked,
 )
-from .evidence import evidence_delete, evidence_upload
+from .evidence import (
+    Uploaded,
+    evidence_attach,
+    evidence_delete,
+    evidence_detach,
+    evidence_store,
+    evidence_upload,
+)
 from .jobs import bulk_job_cancel, bulk_job_restart, bulk_job_start, bulk_jobs_expire
 from .projects import evaluation_create_project
 from .publishing import evaluation_publish, evaluation_publish_request
@@ -64,6 +72,7 @@ __all__ = [
     "StaleVersion",
     "SubmissionBlocked",
     "TaskInput",
+    "Uploaded",
     "annotation_add",
     "annotation_reply",
     "annotation_resolve",
@@ -72,6 +81,7 @@ __all__ = [
     "bulk_job_start",
     "bulk_jobs_expire",
     "evaluation_approve",
+    "evaluation_copy_previous",
     "evaluation_create_project",
     "evaluation_publish",
     "evaluation_publish_request",
@@ -86,7 +96,10 @@ __all__ = [
     "evaluation_set_reviewed",
     "evaluation_submit",
     "evaluation_withdraw",
+    "evidence_attach",
     "evidence_delete",
+    "evidence_detach",
+    "evidence_store",
     "evidence_upload",
     "notified_import",
     "password_changed_record",

@@ -20,7 +20,7 @@ from ..models import Annotation, BonusEvent, Evaluation, ReviewedScore
 from ..scoring import line_key, score_range
 from ..workflow import Status
 from .common import locked, record_changes, refresh_totals, set_figures
-from .errors import NotFound, ServiceError
+from .errors import FieldInvalid, NotFound, ServiceError
 from .text import CONTROL, checked
 
 
@@ -70,9 +70,9 @@ def evaluation_set_reviewed(
     else:
         minimum, maximum = score_range(line)
         if not minimum <= score <= maximum:
-            raise ServiceError(f"复核分应在{fmt.num(minimum)}～{fmt.num(maximum)}之间")
+            raise FieldInvalid("score", f"复核分应在{fmt.num(minimum)}～{fmt.num(maximum)}之间")
         if not reason.strip():
-            raise ServiceError("请填写复核理由")
+            raise FieldInvalid("reason", "请填写复核理由")
         ReviewedScore.objects.update_or_create(
             evaluation=evaluation,
             code=code,

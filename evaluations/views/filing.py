@@ -39,6 +39,7 @@ from ..models import Evaluation
 from ..scoring import header_cells, header_table, line_key, scoring_input
 from ..submission import ALL_STEP_KEYS, Review, review, steps_for
 from ..workflow import Role
+from . import autosave
 
 # ---------------------------------------------------------------------------- home
 
@@ -170,6 +171,10 @@ def evaluation_start(request: HttpRequest, pk: int) -> HttpResponse:
 def step_view(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     page = _page(request, pk, step)
     handler = HANDLERS[step]
+    if autosave.is_autosave(request):
+        if step == "review":
+            raise Http404("这一步没有可保存的内容")
+        return autosave.step_autosave(request, page, handler, _version(request))
     if request.method == "POST":
         if not page.editable:
             messages.error(request, "这份自评当前不能修改。")
@@ -244,6 +249,11 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "can_annotate": False,
         "can_reply": page.access.can(Action.REPLY),
         "access": page.access,
+        # 从上一年度复制: targets only into a year without tasks of its own
+        "previous": selectors.previous_evaluation(page.evaluation)
+        if page.editable
+        and (page.step == "basic" or (page.step == "duty" and not page.evaluation.tasks.all()))
+        else None,
         "last_return": selectors.last_event(page.evaluation, "return")
         if page.evaluation.status == "returned"
         else None,

@@ -216,6 +216,19 @@ def _review_page(request: HttpRequest, pk: int) -> tuple[Evaluation, Access]:
 @login_required
 def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation, access = _review_page(request, pk)
+    return _render_review(request, evaluation, access)
+
+
+def _render_review(
+    request: HttpRequest,
+    evaluation: Evaluation,
+    access: Access,
+    *,
+    reviewed_error: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The review page; `reviewed_error` is a refused 复核分 (code, score and reason as typed,
+    the field at fault and its message), shown in its row's open form next to the field."""
     result = review(evaluation)
     snapshots = list(evaluation.snapshots.all()[:2])
     changes = snapshot.diff(snapshots[1].data, snapshots[0].data) if len(snapshots) == 2 else None
@@ -256,7 +269,9 @@ def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
             "can_reply": access.can(Action.REPLY),
             "events": evaluation.events.select_related("actor"),
             "publication": selectors.publication_render(evaluation),
+            "reviewed_error": reviewed_error,
         },
+        status=status,
     )
 
 
@@ -285,26 +300,36 @@ def _run(request: HttpRequest, action, success: str) -> bool:
 @login_required
 @require_POST
 def set_reviewed(request: HttpRequest, pk: int) -> HttpResponse:
-    evaluation, _ = _review_page(request, pk)
+    evaluation, access = _review_page(request, pk)
     code = request.POST.get("code", "")
-    field = ScoreField(minimum=-100, maximum=100)
+    typed = {
+        "code": code,
+        "score": request.POST.get("score", ""),
+        "reason": request.POST.get("reason", ""),
+    }
+
+    def refused(field: str, message: str) -> HttpResponse:
+        # The page again with what was typed, the form open and the message next to its field:
+        # a redirect would lose the typed score and put the message off-screen.
+        messages.error(request, message)
+        error = {**typed, "field": field, "message": message}
+        return _render_review(request, evaluation, access, reviewed_error=error, status=400)
+
     try:
-        score = field.clean(request.POST.get("score", ""))
+        score = ScoreField(minimum=-100, maximum=100).clean(typed["score"])
     except ValidationError as exc:
-        messages.error(request, "复核分：" + "；".join(exc.messages))
-        return _back(pk, "line-" + feedback.anchor_of(code))
+        return refused("score", "复核分：" + "；".join(exc.messages))
     what = "该指标行" if is_row_key(code) else f"指标 {code} "
-    _run(
-        request,
-        lambda: services.evaluation_set_reviewed(
-            evaluation.pk,
-            request.user,
-            code=code,
-            score=score,
-            reason=request.POST.get("reason", ""),
-        ),
-        f"{what}的复核分已{'清除' if score is None else '保存'}。",
-    )
+    try:
+        services.evaluation_set_reviewed(
+            evaluation.pk, request.user, code=code, score=score, reason=typed["reason"]
+        )
+    except services.FieldInvalid as exc:
+        return refused(exc.field, exc.message)
+    except services.ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{what}的复核分已{'清除' if score is None else '保存'}。")
     return _back(pk, "line-" + feedback.anchor_of(code))
 
 

@@ -1,5 +1,5 @@
 // 绩效自评 filing pages: character counts, the 履职效能 rows (add, remove, reorder),
-// live rates on the 收支数据 step, a warning before leaving with unsaved changes.
+// live rates on the 收支数据 step.
 // No inline script anywhere: everything hangs off data- attributes.
 (function () {
   "use strict";
@@ -21,23 +21,29 @@
   });
 
   // ------------------------------------------------------------------ unsaved changes
+  // Saving typed input (autosave, before uploads and replies, before leaving) is
+  // static/js/autosave.js's; changes made here without an input event are announced to it.
   var form = document.getElementById("step-form");
-  // After a refused save (an error or someone else's change) the page holds unsaved input.
-  var dirty = !!document.querySelector("#error-summary, [data-testid=stale-warning]");
-  if (form && form.dataset.dirtyGuard) {
-    // Only the step form's own fields count: reply boxes and file pickers inside it belong
-    // to other forms (the HTML form= attribute).
-    var own = function (e) { if (e.target.form === form) { dirty = true; } };
-    form.addEventListener("input", own);
-    form.addEventListener("change", own);
-    form.addEventListener("submit", function () { dirty = false; });
-    window.addEventListener("beforeunload", function (e) {
-      if (dirty) { e.preventDefault(); e.returnValue = ""; }
-    });
+  function touched() {
+    if (form) { form.dispatchEvent(new CustomEvent("autosave:changed")); }
   }
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       if (!window.confirm(f.dataset.confirm)) { e.preventDefault(); }
+    });
+  });
+  // 全部符合: the first option of every item of a checklist indicator.
+  document.querySelectorAll("[data-all-first]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var card = button.closest(".indicator-card");
+      card.querySelectorAll(".checklist-item").forEach(function (item) {
+        var first = item.querySelector("input[type=radio]");
+        if (first && !first.checked) {
+          first.checked = true;
+          first.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
     });
   });
   var summary = document.getElementById("error-summary");
@@ -94,7 +100,7 @@
         if (empty) { empty.remove(); }
         block.querySelector("[data-add-row]").click();
         block.querySelector("input[name$='-name']").focus();
-        dirty = true;
+        touched();
       });
     });
     tasks.addEventListener("click", function (e) {
@@ -138,11 +144,46 @@
       } else {
         return;
       }
-      dirty = true;
+      touched();
       sumPoints();
     });
     tasks.addEventListener("input", sumPoints);
     sumPoints();
+
+    // 完成情况 follows the numbers where both are given (as the score does: rubric row_met),
+    // so the filer chooses it only for rows without numbers.
+    var number = function (input) {
+      if (!input) { return NaN; }
+      var text = input.value.replace(/[０-９．]/g, function (c) {
+        return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
+      }).replace(/[,，\s%％]/g, "");
+      return text === "" ? NaN : Number(text);
+    };
+    var field = function (row, name) { return row.querySelector("[name$='-" + name + "']"); };
+    var derive = function (row) {
+      var achieved = field(row, "achieved"), op = (field(row, "operator") || {}).value;
+      var t = number(field(row, "target_value")), a = number(field(row, "actual_value"));
+      if (!achieved || isNaN(t) || isNaN(a) || op === "text" || op === "date") { return; }
+      var high = number(field(row, "target_max"));
+      var met = {
+        ">=": a >= t, "<=": a <= t, "=": a === t, ">": a > t, "<": a < t,
+        "between": t <= a && a <= (isNaN(high) ? t : high)
+      }[op];
+      if (met === undefined) { return; }
+      var value = met ? "yes" : "no";
+      if (achieved.value !== value) {
+        achieved.value = value;
+        achieved.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    };
+    tasks.addEventListener("input", function (e) {
+      var row = e.target.closest("[data-row]");
+      if (row) { derive(row); }
+    });
+    tasks.addEventListener("change", function (e) {
+      var row = e.target.closest("[data-row]");
+      if (row && !/-achieved$/.test(e.target.name)) { derive(row); }
+    });
   }
 
   // ------------------------------------------------------------------ live rates (收支数据)

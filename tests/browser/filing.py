@@ -60,8 +60,8 @@ def step_list(page: Page) -> Locator:
 
 
 def goto_step_via_list(page: Page, title: str) -> None:
-    """Click a step in the step list (on an editable step this saves the current one)."""
-    step_list(page).get_by_role("button", name=title).click()
+    """Click a step in the step list (on an editable step, what is typed is saved first)."""
+    step_list(page).get_by_role("link", name=title).click()
     expect(step_list(page).locator("[aria-current=step]")).to_contain_text(title)
 
 

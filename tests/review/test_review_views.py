@@ -115,6 +115,26 @@ def test_reviewed_score_without_a_reason_is_refused(reviewer_client, submitted):
     assert submitted.review_started_at is None  # the filer may still withdraw
 
 
+def test_a_refused_reviewed_score_keeps_what_was_typed_next_to_its_message(
+    reviewer_client, submitted
+):
+    """Issue 13: a 复核分 saved without a reason lost the typed score, the error off-screen."""
+    response = set_reviewed(reviewer_client, submitted, "1.1.1", "1.57", "  ")
+    assert response.status_code == 400 and not response.redirect_chain
+    row = element_html(response.content, "line-1-1-1")
+    form = element_html(row, "reviewed-error-form", attr="data-testid")
+    assert "<details" in form and " open" in form.split(">", 1)[0]
+    assert 'name="score"' in form and 'value="1.57"' in form
+    reason = form[form.index('name="reason"') - 200 : form.index('name="reason"') + 400]
+    assert "is-invalid" in reason and "autofocus" in reason
+    assert "请填写复核理由" in element_html(form, "reviewed-error", attr="data-testid")
+    # an unreadable score keeps the typed reason and marks the score
+    response = set_reviewed(reviewer_client, submitted, "1.1.1", "1.5五", "按规则")
+    form = element_html(response.content, "reviewed-error-form", attr="data-testid")
+    assert 'value="1.5五"' in form and 'value="按规则"' in form
+    assert not ReviewedScore.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("code", "score", "message"),
     [

@@ -103,6 +103,11 @@ def fingerprint(evaluation_id: int) -> dict:
             for t in e.tasks.all()
         ],
         "evidence": sorted((v.pk, v.sha256, v.file.name) for v in e.evidence.all()),
+        "evidence_links": sorted(
+            (link.evidence_id, link.indicator_code)
+            for v in e.evidence.all()
+            for link in v.links.all()
+        ),
         "annotations": sorted(
             (a.pk, a.parent_id, a.text, a.resolved_at is not None) for a in e.annotations.all()
         ),

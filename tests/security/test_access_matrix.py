@@ -96,6 +96,10 @@ EXPECTED: dict[str, Decision] = {
     "filing:withdraw": Decision("POST", OBJECT_ACTION),
     "filing:evidence_upload": Decision("POST", OBJECT_ACTION),
     "filing:evidence_delete": Decision("POST", OBJECT_ACTION),
+    "filing:evidence_attach": Decision("POST", OBJECT_ACTION),
+    # 从上一年度复制: the fixture's evaluation has no previous year, so a message only
+    "filing:copy_previous": Decision("POST", OBJECT_ACTION),
+    "filing:evidence_detach": Decision("POST", OBJECT_ACTION),
     "filing:annotation_reply": Decision("POST", OBJECT_ACTION),
     "filing:annotation_resolve": Decision("POST", OBJECT_ACTION),
     "review:home": Decision("GET", row(302, 404, 404, 302, 302, 302)),
@@ -142,6 +146,8 @@ MUTATES = {
         ("filing:submit", "filer"),
         ("filing:evidence_upload", "filer"),
         ("filing:evidence_delete", "filer"),
+        ("filing:evidence_attach", "filer"),
+        ("filing:evidence_detach", "filer"),
     },
     "submitted": BOTH
     | {
@@ -160,6 +166,8 @@ POLICY_ACTIONS = {
     "filing:withdraw": Action.WITHDRAW,
     "filing:evidence_upload": Action.EDIT,
     "filing:evidence_delete": Action.EDIT,
+    "filing:evidence_attach": Action.EDIT,
+    "filing:evidence_detach": Action.EDIT,
     "filing:annotation_reply": Action.REPLY,
     "filing:annotation_resolve": Action.REPLY,
     "review:reviewed": Action.SET_REVIEWED,
@@ -199,6 +207,9 @@ def post_body(name: str, w) -> dict:
             "indicator": "1.1.3",
             "files": [SimpleUploadedFile("矩阵.pdf", pdf_bytes("matrix"), "application/pdf")],
         },
+        # the fixture's file is attached to 1.1.2: attach it to 1.1.3 too, or detach it
+        "filing:evidence_attach": {"indicator": "1.1.3", "evidence-1.1.3": str(w.evidence.pk)},
+        "filing:evidence_detach": {"indicator": "1.1.2"},
         "filing:annotation_reply": {"text": "已补充说明。"},
         "filing:annotation_resolve": {"resolved": "1"},
         "review:reviewed": {"code": "1.1.1", "score": "0", "reason": "依据不足。"},

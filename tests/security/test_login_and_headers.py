@@ -170,8 +170,15 @@ def test_evidence_upload_download_delete_are_audited(media, users, seed_eval):
         "evidence": evidence.pk,
         "name": "预算.pdf",
         "sha256": up.detail["sha256"],
+        "indicators": ["1.1.2"],
     }
-    assert AuditLog.objects.filter(event__startswith="evidence_").count() == 3
+    [attached] = audit_rows("evidence_attach")  # the upload was for indicator 1.1.2
+    assert attached.detail == {
+        "evaluation": seed_eval.pk,
+        "evidence": evidence.pk,
+        "indicator": "1.1.2",
+    }
+    assert AuditLog.objects.filter(event__startswith="evidence_").count() == 4
 
 
 # ---------------------------------------------------------------------------- CSP, inline code

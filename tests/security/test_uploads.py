@@ -116,7 +116,7 @@ def test_several_files_are_stored_under_random_names_with_their_sha256(draft, us
     }
     files = [SimpleUploadedFile(n, data) for n, data in originals.items()]
     response = _upload(client_for(users["filer"]), draft, files, indicator="1.1.3")
-    assert "已上传 3 个文件。" in messages_of(response)
+    assert "已上传 3 个文件并关联到指标 1.1.3。" in messages_of(response)
 
     stored = {e.original_name: e for e in Evidence.objects.filter(evaluation=draft)}
     # the PNG under a .jpg name is stored under its content's extension (issue 15)
@@ -135,7 +135,8 @@ def test_several_files_are_stored_under_random_names_with_their_sha256(draft, us
         assert path.is_relative_to(evidence_root) and path.is_relative_to(media.resolve())
         assert path.read_bytes() == data
         assert evidence.sha256 == hashlib.sha256(data).hexdigest()
-        assert evidence.size == len(data) and evidence.indicator_code == "1.1.3"
+        assert evidence.size == len(data)
+        assert [link.indicator_code for link in evidence.links.all()] == ["1.1.3"]
 
 
 def test_stored_files_are_not_reachable_by_url(draft, users):
@@ -156,14 +157,21 @@ def test_stored_files_are_not_reachable_by_url(draft, users):
     assert not any(media_root.is_relative_to(s) for s in static_roots)
 
 
-def test_duplicate_content_is_refused_with_a_chinese_message(draft, users):
+def test_duplicate_content_is_reused_not_stored_twice(draft, users):
+    """Issue 13: the same content uploaded again (for another indicator, or twice in one
+    request) is the library's file, attached where the upload was meant to go."""
     client = client_for(users["filer"])
     _upload(client, draft, [SimpleUploadedFile("原件.pdf", pdf_bytes("dup"))], indicator="1.1.2")
-    response = _upload(client, draft, [SimpleUploadedFile("副本.pdf", pdf_bytes("dup"))])
+    response = _upload(
+        client, draft, [SimpleUploadedFile("副本.pdf", pdf_bytes("dup"))], indicator="1.1.3"
+    )
     [message] = messages_of(response)
-    assert message == "“副本.pdf”未上传：与已上传的“原件.pdf”（指标 1.1.2）内容相同。"
-    assert Evidence.objects.filter(evaluation=draft).count() == 1
-    # the same file twice in one request: the second is refused, the first kept
+    assert message == (
+        "“副本.pdf”与材料库中的“原件.pdf”内容相同，未重复保存，已改用库中的文件并关联到指标 1.1.3。"
+    )
+    [evidence] = Evidence.objects.filter(evaluation=draft)
+    assert sorted(link.indicator_code for link in evidence.links.all()) == ["1.1.2", "1.1.3"]
+    # the same file twice in one request: stored once
     response = _upload(
         client,
         draft,
@@ -173,7 +181,7 @@ def test_duplicate_content_is_refused_with_a_chinese_message(draft, users):
         ],
     )
     assert "已上传 1 个文件。" in messages_of(response)
-    assert any("“乙.png”未上传" in m for m in messages_of(response))
+    assert any(m.startswith("“乙.png”与材料库中的“甲.png”内容相同") for m in messages_of(response))
     assert Evidence.objects.filter(evaluation=draft).count() == 2
 
 
