@@ -258,8 +258,12 @@ def render_run(render_id: int) -> PdfRender | None:
     digest = hashlib.sha256(pdf).hexdigest()
     storage = render.file.storage
     name = f"{RENDER_DIR}/{evaluation.fiscal_year.year}/{digest}.pdf"
-    if not storage.exists(name):
-        name = storage.save(name, ContentFile(pdf))
+    try:
+        if not storage.exists(name):
+            name = storage.save(name, ContentFile(pdf))
+    except OSError:
+        log.warning("草稿 PDF 存储失败：评价 %s", evaluation.pk, exc_info=True)
+        return _failed(render, STORAGE_FAILED)
     size = len(pdf)
     del pdf
     PdfRender.objects.filter(pk=render.pk).update(
@@ -273,6 +277,9 @@ def render_run(render_id: int) -> PdfRender | None:
     _drop_older_drafts(render)
     render.refresh_from_db()
     return render
+
+
+STORAGE_FAILED = "文件存储暂时不可用，PDF 未能保存，请稍后重试。"
 
 
 def _failed(render: PdfRender, message: str) -> PdfRender:
@@ -295,6 +302,9 @@ def _run_publication(render: PdfRender) -> PdfRender:
             )
     except ServiceError as exc:
         return _failed(render, exc.message)
+    except OSError:  # the storage refused the file: nothing was published (its transaction)
+        log.warning("公开 PDF 存储失败：评价 %s", render.evaluation_id, exc_info=True)
+        return _failed(render, STORAGE_FAILED)
     PdfRender.objects.filter(pk=render.pk).update(
         state=PdfRender.State.READY,
         file=report.file.name,

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from evaluations import uploads
-from evaluations.models import Evaluation, Evidence, PublishedReport
+from evaluations.models import Evaluation, Evidence, PdfRender, PublishedReport
 
 from .helpers import client_for, docx_bytes, pdf_bytes, png_bytes, text_of
 
@@ -109,18 +109,25 @@ def test_a_storage_failure_on_upload_is_a_chinese_page(media, users, seed_eval, 
     assert Evaluation.objects.get(pk=seed_eval.pk).version == version
 
 
-def test_a_storage_failure_on_publish_is_a_chinese_page(
-    media, users, seed_eval, broken_storage, monkeypatch
+def test_a_storage_failure_on_publish_fails_the_render_with_a_chinese_message(
+    media, users, seed_eval, broken_storage, monkeypatch, django_capture_on_commit_callbacks
 ):
+    """Publishing renders in the worker: a storage that refuses the file leaves the evaluation
+    审核通过 with nothing published, and the review page says why (with 重新公开)."""
     monkeypatch.setattr("evaluations.reports.render_pdf", lambda e, *, draft: pdf_bytes("pub"))
     Evaluation.objects.filter(pk=seed_eval.pk).update(status="approved")
     client = client_for(users["reviewer"])
     client.raise_request_exception = False
-    response = client.post(reverse("review:publish", args=[seed_eval.pk]))
-    assert response.status_code == 503
-    assert "文件存储暂时不可用" in text_of(response)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("review:publish", args=[seed_eval.pk]))
+    assert response.status_code == 302
     assert not PublishedReport.objects.exists()
     assert Evaluation.objects.get(pk=seed_eval.pk).status == "approved"
+    render = PdfRender.objects.get(evaluation=seed_eval, kind=PdfRender.Kind.FINAL)
+    assert render.state == PdfRender.State.FAILED
+    assert "文件存储暂时不可用" in render.message
+    page = client.get(reverse("review:evaluation", args=[seed_eval.pk]))
+    assert page.status_code == 200 and "文件存储暂时不可用" in text_of(page)
 
 
 # ---------------------------------------------------------------------------- /healthz
