@@ -282,3 +282,11 @@ def evidence_of(evaluation: Evaluation) -> dict[str, list]:
     for item in evaluation.evidence.all():
         grouped.setdefault(item.indicator_code, []).append(item)
     return grouped
+
+
+def declaration_of(evaluation: Evaluation):
+    """The evaluation's 绩效目标申报 (TargetDeclaration), or None before its first save. The
+    caller has scoped the evaluation to the user (evaluation_for_user)."""
+    from .models import TargetDeclaration
+
+    return TargetDeclaration.objects.filter(evaluation=evaluation).first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, filing, public, review
+from .views import evidence, filing, public, review, targets
 from .views import transfer as data_transfer
 
 app_name = "filing"
@@ -13,6 +13,11 @@ review_patterns = (
         path("evaluations/<int:pk>/annotate/", review.annotate, name="annotate"),
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
         path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
+        path(
+            "evaluations/<int:pk>/targets/<slug:action>/",
+            targets.review_declaration,
+            name="declaration",
+        ),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
         path("jobs/<int:pk>/", review.job_page, name="job"),
         path("jobs/<int:pk>/status/", review.job_status, name="job_status"),
@@ -38,6 +43,7 @@ urlpatterns = [
     path("evaluations/new-project/", filing.project_create, name="project_create"),
     path("evaluations/<int:pk>/", filing.evaluation_start, name="start"),
     path("evaluations/<int:pk>/step/<slug:step>/", filing.step_view, name="step"),
+    path("evaluations/<int:pk>/targets/", targets.targets, name="targets"),
     path("evaluations/<int:pk>/submit/", filing.submit, name="submit"),
     path("evaluations/<int:pk>/withdraw/", filing.withdraw, name="withdraw"),
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),

@@ -9,6 +9,7 @@ from .evaluation import (
     FigureValue,
     IndicatorAnswer,
     ReportSection,
+    TargetDeclaration,
 )
 from .jobs import BulkJob
 from .org import Department, FiscalYear, Region, RubricVersion
@@ -43,4 +44,5 @@ __all__ = [
     "ReviewedScore",
     "RubricVersion",
     "SubmissionSnapshot",
+    "TargetDeclaration",
 ]

@@ -202,6 +202,10 @@ class DutyIndicator(models.Model):
     claimed = models.DecimalField("自评分", null=True, blank=True, **SCORE)
     claimed_reason = models.TextField("自评分说明", blank=True)
     note = models.TextField("备注", blank=True)
+    # The target and points as approved in the 绩效目标申报 (None: the row was not declared).
+    # A row whose target or points differ from them needs target_change_reason.
+    approved_target = models.JSONField("批复的指标值与分值", null=True, blank=True)
+    target_change_reason = models.TextField("调整批复指标的理由", blank=True, default="")
 
     deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
 
@@ -339,3 +343,31 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class TargetDeclaration(models.Model):
+    """绩效目标申报: at the start of the year the department declares its 年度整体绩效目标 and
+    its tasks with indicator rows (target, operator, unit, points); the reviewer approves or
+    returns it (workflow.TRANSITIONS, subject "declaration"), and the approved targets become
+    the evaluation's 履职效能 rows (services.declaration).
+
+    `tasks` is a list of {"name", "section", "rows": [{"name", "target_text", "operator",
+    "target_value", "target_max", "target_date", "unit", "points", "core"}]}, numbers and dates
+    as strings (services.declaration.TARGET_FIELDS)."""
+
+    evaluation = models.OneToOneField(
+        Evaluation, on_delete=models.CASCADE, related_name="declaration", verbose_name="绩效自评"
+    )
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField("版本号", default=1)
+    overall_goal = models.TextField("年度整体绩效目标", blank=True)
+    tasks = models.JSONField("任务与指标", default=list, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    approved_at = models.DateTimeField("批复时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "绩效目标申报"
+
+    def __str__(self) -> str:
+        return f"{self.evaluation} 绩效目标申报"

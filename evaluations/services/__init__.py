@@ -1,6 +1,13 @@
 """Writes. Every change to the data goes through a function here, inside a transaction.
 Domain errors (services.errors) carry a message for the user."""
 
+from .declaration import (
+    declaration_approve,
+    declaration_return,
+    declaration_save,
+    declaration_submit,
+    targets_for,
+)
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -64,6 +71,10 @@ __all__ = [
     "annotation_reply",
     "annotation_resolve",
     "bulk_job_start",
+    "declaration_approve",
+    "declaration_return",
+    "declaration_save",
+    "declaration_submit",
     "evaluation_approve",
     "evaluation_create_project",
     "evaluation_publish",
@@ -82,4 +93,5 @@ __all__ = [
     "evidence_upload",
     "notified_import",
     "rubric_load",
+    "targets_for",
 ]
