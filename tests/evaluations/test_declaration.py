@@ -391,3 +391,63 @@ def test_a_restated_actual_is_shown_to_filer_and_reviewer(approved, filer2, revi
     assert any("文字相同" in w.message for w in result.warnings)
     page = text_of(reviewer_client.get(reverse("review:evaluation", args=[approved.pk])))
     assert "实际完成指标值与年度指标值文字相同" in page
+
+
+# ---------------------------------------------------------------------------- policy = services
+
+DECLARATION_STATES = ("draft", "submitted", "returned", "approved")
+
+
+@pytest.mark.parametrize("state", DECLARATION_STATES)
+def test_a_declaration_service_succeeds_iff_the_policy_allows(
+    blank_eval, users, other_region, state
+):
+    from django.db import transaction
+
+    from evaluations import access
+
+    saved = services.declaration_save(
+        blank_eval.pk, users["filer2"], 1, overall_goal=GOAL, tasks=declared_tasks()
+    )
+    actors = {
+        "filer": users["filer2"],
+        "other_filer": users["filer"],
+        "reviewer": users["reviewer"],
+        "other_reviewer": other_region.reviewer,
+        "admin": users["admin"],
+    }
+    calls = {
+        "declare_edit": lambda u: services.declaration_save(
+            blank_eval.pk, u, saved.version, overall_goal=GOAL, tasks=declared_tasks()
+        ),
+        "declare_submit": lambda u: services.declaration_submit(blank_eval.pk, u, saved.version),
+        "declare_return": lambda u: services.declaration_return(blank_eval.pk, u, "请修改。"),
+        "declare_approve": lambda u: services.declaration_approve(blank_eval.pk, u),
+    }
+    problems = []
+    for role, user in actors.items():
+        for action, call in calls.items():
+            with transaction.atomic():
+                TargetDeclaration.objects.filter(evaluation=blank_eval).update(status=state)
+                blank_eval.refresh_from_db()
+                allowed = access.access_for(user, blank_eval).can(action)
+                try:
+                    call(user)
+                except services.ServiceError as exc:
+                    outcome = False
+                    if role.startswith("other_") and not isinstance(exc, services.NotFound):
+                        problems.append(f"{role} {action} {state}: {exc.message} (not a 404)")
+                else:
+                    outcome = True
+                transaction.set_rollback(True)
+            expected = (role == "filer" and action in ("declare_edit", "declare_submit")) or (
+                role == "reviewer" and action in ("declare_return", "declare_approve")
+            )
+            expected = (
+                expected
+                and state
+                in workflow.TRANSITIONS.get(action, workflow.TRANSITIONS["declare_submit"]).sources
+            )
+            if not (outcome == allowed == expected):
+                problems.append(f"[{state}] {role} {action}: policy {allowed}, service {outcome}")
+    assert not problems, "\n".join(problems)
