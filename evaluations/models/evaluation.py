@@ -371,3 +371,25 @@ class TargetDeclaration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation} 绩效目标申报"
+
+    @property
+    def shown_tasks(self) -> list[dict]:
+        """The tasks for display: each row with its numeric target as one text (≥20次)."""
+        from rubric.methods import OPERATORS
+
+        out = []
+        for task in self.tasks:
+            rows = []
+            for r in task.get("rows", []):
+                if r.get("operator") == "date":
+                    target = f"{r.get('target_date') or ''}前" if r.get("target_date") else ""
+                elif r.get("target_value") is None:
+                    target = ""
+                elif r.get("operator") == "between" and r.get("target_max") is not None:
+                    target = f"{r['target_value']}～{r['target_max']}{r.get('unit') or ''}"
+                else:
+                    sign = OPERATORS.get(r.get("operator"), "")
+                    target = f"{sign}{r['target_value']}{r.get('unit') or ''}"
+                rows.append({**r, "target": target})
+            out.append({"name": task["name"], "rows": rows})
+        return out

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from rubric import fmt
+from rubric.methods import OPERATOR_WORDS, OPERATORS
 
 from .. import access, audit, snapshot, workflow
 from ..models import DutyIndicator, DutyTask, Evaluation, TargetDeclaration
@@ -94,9 +95,7 @@ def _shown(name: str, value: Any) -> str:
     if name in NUMBERS:
         return fmt.num(Decimal(str(value)))
     if name == "operator":
-        return (
-            str(DutyIndicator.Operator(value).label) if value in DutyIndicator.Operator else value
-        )
+        return OPERATORS.get(value) or OPERATOR_WORDS.get(value, value)
     if name == "target_date":
         return value if isinstance(value, str) else value.isoformat()
     return str(value)
