@@ -158,7 +158,9 @@ def refusal(evaluation: Evaluation, roles: set[Role] | frozenset[Role], action: 
         return NotAllowed(rule.role_message or f"你没有“{rule.label}”这份自评的权限。")
     status = subject_status(evaluation, rule.subject)
     if status not in rule.states:
-        message = rule.state_message.format(status=Status(status).label, label=rule.label)
+        labels = workflow.DECLARATION_LABELS if rule.subject == workflow.DECLARATION else {}
+        label = labels.get(status) or Status(status).label
+        message = rule.state_message.format(status=label, label=rule.label)
         return NotEditable(message) if rule.not_editable else NotAllowed(message)
     if rule.condition is not None and (reason := rule.condition(evaluation)):
         return NotAllowed(reason)

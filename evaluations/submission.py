@@ -217,6 +217,7 @@ def _target_changes(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -
     from .services.declaration import change_summary, target_changes
 
     lines = {line_key(ln): ln for ln in sheet.lines if ln.row is not None}
+    changed: list[Problem] = []
     for task in evaluation.tasks.all():
         for row in task.rows.all():
             changes = target_changes(row.approved_target, row)
@@ -226,7 +227,7 @@ def _target_changes(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -
             code = f"{line.code} " if line else ""
             anchor = "duty-" + line.code.replace(".", "-") if line else "duty-goal"
             reason = row.target_change_reason.strip() or "（未填写）"
-            result.warnings.append(
+            changed.append(
                 Problem(
                     "duty",
                     anchor,
@@ -235,6 +236,7 @@ def _target_changes(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -
                     indicator=f"{code}{row.name}",
                 )
             )
+    result.warnings[0:0] = changed  # first: what the reviewer most needs to look at
 
 
 def _deleted_reviewed(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None:

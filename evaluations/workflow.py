@@ -31,6 +31,13 @@ EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
 # goes through a subset of the same states: draft → submitted → approved, or back to returned.
 EVALUATION, DECLARATION = "evaluation", "declaration"
 DECLARATION_STATES = frozenset({Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED})
+# How the declaration's states read to a user (the same values as the evaluation's).
+DECLARATION_LABELS = {
+    Status.DRAFT: "填报中",
+    Status.SUBMITTED: "待批复",
+    Status.RETURNED: "已退回",
+    Status.APPROVED: "已批复",
+}
 
 
 @dataclass(frozen=True)

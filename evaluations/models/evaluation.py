@@ -373,6 +373,12 @@ class TargetDeclaration(models.Model):
         return f"{self.evaluation} 绩效目标申报"
 
     @property
+    def status_label(self) -> str:
+        from ..workflow import DECLARATION_LABELS
+
+        return DECLARATION_LABELS.get(self.status, self.get_status_display())
+
+    @property
     def shown_tasks(self) -> list[dict]:
         """The tasks for display: each row with its numeric target as one text (≥20次)."""
         from rubric.methods import OPERATORS

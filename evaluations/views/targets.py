@@ -79,7 +79,7 @@ def _render(request, evaluation, access, declaration, form, *, version=None):
             "evaluation": evaluation,
             "access": access,
             "declaration": declaration,
-            "status_label": declaration.get_status_display() if declaration else "未填写",
+            "status_label": declaration.status_label if declaration else "未填写",
             "form": form,
             "editable": editable,
             "version": version

@@ -43,7 +43,7 @@ def test_declare_approve_then_change_a_target_with_its_reason(
     expect(page.locator("[data-points-total] [data-sum]")).to_have_text("50")
     page.get_by_test_id("declaration-submit").click()
     expect(page.get_by_test_id("declaration-waiting")).to_be_visible()
-    expect(page.get_by_test_id("declaration-status")).to_have_text("已提交")
+    expect(page.get_by_test_id("declaration-status")).to_have_text("待批复")
     declaration = TargetDeclaration.objects.get(evaluation=blank)
     assert [r["name"] for r in declaration.tasks[0]["rows"]] == [
         "开展政治理论学习活动",

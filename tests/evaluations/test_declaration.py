@@ -239,7 +239,7 @@ def test_who_may_do_what(declared, users, filer2, other_region):
     with pytest.raises(services.NotFound):
         services.declaration_save(declared.pk, users["filer"], 2, overall_goal="x", tasks=[])
     services.declaration_approve(declared.pk, users["reviewer"])
-    with pytest.raises(services.NotAllowed, match="绩效目标申报当前状态为“审核通过”"):
+    with pytest.raises(services.NotAllowed, match="绩效目标申报当前状态为“已批复”"):
         services.declaration_approve(declared.pk, users["reviewer"])
 
 
