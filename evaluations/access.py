@@ -36,6 +36,7 @@ class Action(StrEnum):
     ANNOTATE = "annotate"  # add a 批注
     REPLY = "reply"  # reply to a 批注, resolve or reopen it
     NOTIFY = "notify"  # the finance bureau's figures and 加减分 events
+    DECLARE_EDIT = "declare_edit"  # the filer's 绩效目标申报 (before it is submitted)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,24 @@ class Rule:
     # A further refusal on the evaluation's own data (a message) or None.
     condition: Callable[[Evaluation], str | None] | None = None
     not_editable: bool = False  # a state refusal is services.NotEditable
+    # Whose status `states` are about: the evaluation's, or its 绩效目标申报's (workflow.subject)
+    subject: str = workflow.EVALUATION
+
+
+def declaration_status(evaluation: Evaluation) -> str:
+    """The status of the evaluation's 绩效目标申报 (填报中 while none has been saved)."""
+    from .models import TargetDeclaration
+
+    try:
+        return evaluation.declaration.status
+    except TargetDeclaration.DoesNotExist:
+        return Status.DRAFT
+
+
+def subject_status(evaluation: Evaluation, subject: str) -> str:
+    if subject == workflow.DECLARATION:
+        return declaration_status(evaluation)
+    return evaluation.status
 
 
 def _not_under_review(evaluation: Evaluation) -> str | None:
@@ -67,6 +86,12 @@ def _transition_rules() -> dict[str, Rule]:
             states=t.sources,
             role_message=f"你没有“{t.label}”这份自评的权限。",
             condition=_not_under_review if t.action == Action.WITHDRAW else None,
+            subject=t.subject,
+            **(
+                {"state_message": "绩效目标申报当前状态为“{status}”，不能{label}。"}
+                if t.subject == workflow.DECLARATION
+                else {}
+            ),
         )
     return rules
 
@@ -110,6 +135,15 @@ RULES: dict[str, Rule] = {
         role_message=REVIEWER_ONLY,
         state_message="这份自评当前状态为“{status}”，财政局数据已不能修改。",
     ),
+    Action.DECLARE_EDIT: Rule(
+        "修改目标申报",
+        frozenset({Role.FILER}),
+        workflow.EDITABLE,
+        hidden=True,
+        state_message="绩效目标申报当前状态为“{status}”，不能修改。",
+        not_editable=True,
+        subject=workflow.DECLARATION,
+    ),
 }
 
 
@@ -122,10 +156,11 @@ def refusal(evaluation: Evaluation, roles: set[Role] | frozenset[Role], action: 
         return NotFound("没有找到该自评")
     if not rule.roles & roles:
         return NotAllowed(rule.role_message or f"你没有“{rule.label}”这份自评的权限。")
-    if evaluation.status not in rule.states:
-        message = rule.state_message.format(
-            status=evaluation.get_status_display(), label=rule.label
-        )
+    status = subject_status(evaluation, rule.subject)
+    if status not in rule.states:
+        labels = workflow.DECLARATION_LABELS if rule.subject == workflow.DECLARATION else {}
+        label = labels.get(status) or Status(status).label
+        message = rule.state_message.format(status=label, label=rule.label)
         return NotEditable(message) if rule.not_editable else NotAllowed(message)
     if rule.condition is not None and (reason := rule.condition(evaluation)):
         return NotAllowed(reason)

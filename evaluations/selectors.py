@@ -360,3 +360,11 @@ def previous_evaluation(evaluation: Evaluation) -> Evaluation | None:
         .select_related("fiscal_year")
         .first()
     )
+
+
+def declaration_of(evaluation: Evaluation):
+    """The evaluation's 绩效目标申报 (TargetDeclaration), or None before its first save. The
+    caller has scoped the evaluation to the user (evaluation_for_user)."""
+    from .models import TargetDeclaration
+
+    return TargetDeclaration.objects.filter(evaluation=evaluation).first()

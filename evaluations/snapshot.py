@@ -37,6 +37,7 @@ ROW_LABELS = {
     "claimed": "自评分",
     "claimed_reason": "自评分说明",
     "note": "备注",
+    "target_change_reason": "调整批复指标的理由",
 }
 OPERATORS = dict(DutyIndicator.Operator.choices)
 

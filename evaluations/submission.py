@@ -121,6 +121,7 @@ def review(evaluation: Evaluation) -> Review:
     for line in sheet.lines:
         _line(result, line, duty_code, sheet.rubric.inputs_by_key)
     _evidence(result, evaluation, sheet)
+    _target_changes(result, evaluation, sheet)
     _deleted_reviewed(result, evaluation, sheet)
     for finding in result.findings:
         problem = Problem("figures", f"fig-{finding.field}", finding.message)
@@ -228,6 +229,35 @@ def _line(result: Review, line: Line, duty_code: str | None, declared: dict) -> 
             result.blocking.append(problem)
         else:
             result.warnings.append(problem)
+
+
+def _target_changes(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None:
+    """A row whose target or points differ from the approved 绩效目标申报: a warning for the
+    filer (核对与提交) and the reviewer (review page), with the old and new values and the
+    filer's reason."""
+    from .services.declaration import change_summary, target_changes
+
+    lines = {line_key(ln): ln for ln in sheet.lines if ln.row is not None}
+    changed: list[Problem] = []
+    for task in evaluation.tasks.all():
+        for row in task.rows.all():
+            changes = target_changes(row.approved_target, row)
+            if not changes:
+                continue
+            line = lines.get(row.key)
+            code = f"{line.code} " if line else ""
+            anchor = "duty-" + line.code.replace(".", "-") if line else "duty-goal"
+            reason = row.target_change_reason.strip() or "（未填写）"
+            changed.append(
+                Problem(
+                    "duty",
+                    anchor,
+                    f"{code}{row.name}：与批复的绩效目标不同（{change_summary(changes)}），"
+                    f"调整理由：{reason}",
+                    indicator=f"{code}{row.name}",
+                )
+            )
+    result.warnings[0:0] = changed  # first: what the reviewer most needs to look at
 
 
 def _deleted_reviewed(result: Review, evaluation: Evaluation, sheet: ScoreSheet) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import carry_over, evidence, filing, public, review
+from .views import carry_over, evidence, filing, public, review, targets
 from .views import transfer as data_transfer
 
 app_name = "filing"
@@ -14,6 +14,11 @@ review_patterns = (
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
         path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
         path("evaluations/<int:pk>/publish/status/", review.publish_status, name="publish_status"),
+        path(
+            "evaluations/<int:pk>/targets/<slug:action>/",
+            targets.review_declaration,
+            name="declaration",
+        ),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
         path("jobs/", review.job_list, name="jobs"),
         path("jobs/<int:pk>/", review.job_page, name="job"),
@@ -47,6 +52,7 @@ urlpatterns = [
         carry_over.copy_previous,
         name="copy_previous",
     ),
+    path("evaluations/<int:pk>/targets/", targets.targets, name="targets"),
     path("evaluations/<int:pk>/submit/", filing.submit, name="submit"),
     path("evaluations/<int:pk>/withdraw/", filing.withdraw, name="withdraw"),
     path("evaluations/<int:pk>/figures/preview/", filing.figures_preview, name="figures_preview"),

@@ -27,6 +27,18 @@ class Role(models.TextChoices):
 
 EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
 
+# What a transition moves: the evaluation itself, or its 绩效目标申报 (TargetDeclaration), which
+# goes through a subset of the same states: draft → submitted → approved, or back to returned.
+EVALUATION, DECLARATION = "evaluation", "declaration"
+DECLARATION_STATES = frozenset({Status.DRAFT, Status.SUBMITTED, Status.RETURNED, Status.APPROVED})
+# How the declaration's states read to a user (the same values as the evaluation's).
+DECLARATION_LABELS = {
+    Status.DRAFT: "填报中",
+    Status.SUBMITTED: "待批复",
+    Status.RETURNED: "已退回",
+    Status.APPROVED: "已批复",
+}
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -36,6 +48,7 @@ class Transition:
     target: Status
     roles: frozenset[Role]
     comment_required: bool = False
+    subject: str = EVALUATION  # EVALUATION or DECLARATION: whose status it moves
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -80,6 +93,33 @@ TRANSITIONS: dict[str, Transition] = {
             Status.RETURNED,
             frozenset({Role.ADMIN}),
             comment_required=True,
+        ),
+        # 绩效目标申报: declared at the start of the year, approved or returned by the reviewer;
+        # the approved targets become the evaluation's 履职效能 rows.
+        Transition(
+            "declare_submit",
+            "提交目标申报",
+            frozenset({Status.DRAFT, Status.RETURNED}),
+            Status.SUBMITTED,
+            frozenset({Role.FILER}),
+            subject=DECLARATION,
+        ),
+        Transition(
+            "declare_return",
+            "退回目标申报",
+            frozenset({Status.SUBMITTED}),
+            Status.RETURNED,
+            frozenset({Role.REVIEWER}),
+            comment_required=True,
+            subject=DECLARATION,
+        ),
+        Transition(
+            "declare_approve",
+            "批复目标申报",
+            frozenset({Status.SUBMITTED}),
+            Status.APPROVED,
+            frozenset({Role.REVIEWER}),
+            subject=DECLARATION,
         ),
     )
 }

@@ -801,6 +801,22 @@ def _row_numbers(row: TargetRow) -> str:
     return "，".join(parts)
 
 
+_PUNCTUATION = "。.；;，,、！!"
+
+
+def restates(actual: str, target: str) -> bool:
+    """Whether an actual merely restates the target's words: the same text once width
+    (NFKC: full-width digits and letters), spaces and end punctuation are set aside."""
+    import unicodedata
+
+    def plain(text: str) -> str:
+        text = "".join(unicodedata.normalize("NFKC", text).split())
+        return text.rstrip(_PUNCTUATION)
+
+    a = plain(actual)
+    return bool(a) and a == plain(target)
+
+
 def score_row(
     row: TargetRow, partial: str, r: Rounding, grades: tuple[Mapping[str, Any], ...] = ()
 ) -> Result:
@@ -814,7 +830,7 @@ def score_row(
     actual_text = row.actual_text.strip()
     # the same words are a restatement unless the numbers say the target was met exactly
     exact = row.actual_value is not None and row.actual_value == row.target_value
-    if actual_text and actual_text == row.target_text.strip() and not exact:
+    if restates(actual_text, row.target_text) and not exact:
         warnings.append(
             Warning(
                 "restated_target",

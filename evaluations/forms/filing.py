@@ -264,6 +264,12 @@ class RowForm(forms.Form):
     )
     core = forms.BooleanField(label="核心指标", required=False)
     grade = forms.ChoiceField(label="完成等级", required=False, choices=[("", "—")])
+    target_change_reason = TextField(
+        label="调整批复指标的理由",
+        required=False,
+        kind="reason",
+        help_text="年度指标值或分值与批复的绩效目标不同时必填",
+    )
 
     def __init__(self, *args, grades=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -330,6 +336,7 @@ class RowForm(forms.Form):
             "actual_date": row.actual_date,
             "core": row.core,
             "grade": row.grade,
+            "target_change_reason": row.target_change_reason,
         }
 
     def row(self) -> RowInput:
@@ -353,6 +360,7 @@ class RowForm(forms.Form):
             actual_date=d.get("actual_date"),
             core=bool(d.get("core")),
             grade=d.get("grade") or "",
+            target_change_reason=d.get("target_change_reason", "").strip(),
             id=d.get("id"),
         )
 

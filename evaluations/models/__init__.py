@@ -11,6 +11,7 @@ from .evaluation import (
     FigureValue,
     IndicatorAnswer,
     ReportSection,
+    TargetDeclaration,
 )
 from .jobs import BulkJob
 from .org import Department, FiscalYear, Region, RubricVersion
@@ -49,4 +50,5 @@ __all__ = [
     "ReviewedScore",
     "RubricVersion",
     "SubmissionSnapshot",
+    "TargetDeclaration",
 ]

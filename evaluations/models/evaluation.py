@@ -220,6 +220,10 @@ class DutyIndicator(models.Model):
     claimed = models.DecimalField("自评分", null=True, blank=True, **SCORE)
     claimed_reason = models.TextField("自评分说明", blank=True)
     note = models.TextField("备注", blank=True)
+    # The target and points as approved in the 绩效目标申报 (None: the row was not declared).
+    # A row whose target or points differ from them needs target_change_reason.
+    approved_target = models.JSONField("批复的指标值与分值", null=True, blank=True)
+    target_change_reason = models.TextField("调整批复指标的理由", blank=True, default="")
 
     deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
 
@@ -387,3 +391,59 @@ class EvidenceLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_code}：{self.evidence_id}"
+
+
+class TargetDeclaration(models.Model):
+    """绩效目标申报: at the start of the year the department declares its 年度整体绩效目标 and
+    its tasks with indicator rows (target, operator, unit, points); the reviewer approves or
+    returns it (workflow.TRANSITIONS, subject "declaration"), and the approved targets become
+    the evaluation's 履职效能 rows (services.declaration).
+
+    `tasks` is a list of {"name", "section", "rows": [{"name", "target_text", "operator",
+    "target_value", "target_max", "target_date", "unit", "points", "core"}]}, numbers and dates
+    as strings (services.declaration.TARGET_FIELDS)."""
+
+    evaluation = models.OneToOneField(
+        Evaluation, on_delete=models.CASCADE, related_name="declaration", verbose_name="绩效自评"
+    )
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    version = models.PositiveIntegerField("版本号", default=1)
+    overall_goal = models.TextField("年度整体绩效目标", blank=True)
+    tasks = models.JSONField("任务与指标", default=list, blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    approved_at = models.DateTimeField("批复时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "绩效目标申报"
+
+    def __str__(self) -> str:
+        return f"{self.evaluation} 绩效目标申报"
+
+    @property
+    def status_label(self) -> str:
+        from ..workflow import DECLARATION_LABELS
+
+        return DECLARATION_LABELS.get(self.status, self.get_status_display())
+
+    @property
+    def shown_tasks(self) -> list[dict]:
+        """The tasks for display: each row with its numeric target as one text (≥20次)."""
+        from rubric.methods import OPERATORS
+
+        out = []
+        for task in self.tasks:
+            rows = []
+            for r in task.get("rows", []):
+                if r.get("operator") == "date":
+                    target = f"{r.get('target_date') or ''}前" if r.get("target_date") else ""
+                elif r.get("target_value") is None:
+                    target = ""
+                elif r.get("operator") == "between" and r.get("target_max") is not None:
+                    target = f"{r['target_value']}～{r['target_max']}{r.get('unit') or ''}"
+                else:
+                    sign = OPERATORS.get(r.get("operator"), "")
+                    target = f"{sign}{r['target_value']}{r.get('unit') or ''}"
+                rows.append({**r, "target": target})
+            out.append({"name": task["name"], "rows": rows})
+        return out

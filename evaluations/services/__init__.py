@@ -3,6 +3,13 @@ Domain errors (services.errors) carry a message for the user."""
 
 from .accounts import password_changed_record
 from .carry_over import evaluation_copy_previous
+from .declaration import (
+    declaration_approve,
+    declaration_return,
+    declaration_save,
+    declaration_submit,
+    targets_for,
+)
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -80,6 +87,10 @@ __all__ = [
     "bulk_job_restart",
     "bulk_job_start",
     "bulk_jobs_expire",
+    "declaration_approve",
+    "declaration_return",
+    "declaration_save",
+    "declaration_submit",
     "evaluation_approve",
     "evaluation_copy_previous",
     "evaluation_create_project",
@@ -105,4 +116,5 @@ __all__ = [
     "password_changed_record",
     "render_request",
     "rubric_load",
+    "targets_for",
 ]

@@ -27,6 +27,7 @@ from ..models import (
     ReportSection,
 )
 from .common import locked_for_filer, record_changes, refresh_totals, set_figures
+from .declaration import check_target_change
 from .errors import NotAllowed, ServiceError, StaleVersion
 from .renders import draft_render_after_save
 from .text import checked
@@ -153,6 +154,7 @@ class RowInput:
     initial_target_text: str = ""  # 年初指标值, where it was adjusted during the year
     core: bool = False  # 核心指标
     grade: str = ""  # the chosen 完成等级 key, where the section has grades
+    target_change_reason: str = ""  # why the target or points differ from the approved ones
     id: int | None = None  # the saved row this is (None: a new row)
 
 
@@ -165,6 +167,7 @@ ROW_TEXT = {  # a row's text fields and their kind of text (services.text.LIMITS
     "unit": "unit",
     "grade": "grade",
     "claimed_reason": "reason",
+    "target_change_reason": "reason",
     "note": "note",
 }
 
@@ -184,7 +187,7 @@ def _unknown(what: str) -> ServiceError:
     )
 
 
-def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput]) -> None:
+def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput], actor=None) -> None:
     """Update the tasks and rows in place by id, create the new ones, and mark the ones no
     longer given as deleted: an id is never reused, so the judgements on a row stay on it."""
     now = timezone.now()
@@ -227,6 +230,7 @@ def _save_tasks(evaluation: Evaluation, tasks: list[TaskInput]) -> None:
             if row is None or row_input.id in kept_rows:
                 raise _unknown("指标")
             kept_rows.add(row.pk)
+            check_target_change(evaluation, row, row_input, actor)
             values.update(task_id=task.pk, position=i)
             changed = [name for name, value in values.items() if getattr(row, name) != value]
             if changed:
@@ -261,7 +265,7 @@ def evaluation_save_duty(
         evaluation.goal_completion = goal_completion
         evaluation.goal_shortfall_reason = goal_shortfall_reason
         evaluation.save(update_fields=["overall_goal", "goal_completion", "goal_shortfall_reason"])
-        _save_tasks(evaluation, tasks)
+        _save_tasks(evaluation, tasks, actor)
     return evaluation
 
 

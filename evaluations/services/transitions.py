@@ -16,10 +16,14 @@ from .text import checked
 
 
 def _transition(
-    evaluation_id: int, actor, action: str, comment: str = "", check=None
+    evaluation_id: int, actor, action: str, comment: str = "", check=None, after=None
 ) -> Evaluation:
     """One workflow transition: lock, re-check role and state against workflow.TRANSITIONS,
-    apply, write the event, and (after commit) send the notification."""
+    apply, write the event, and (after commit) send the notification.
+
+    A transition of the 绩效目标申报 (subject DECLARATION) moves the declaration's status, also
+    locked; `check` and `after` then take (evaluation, declaration). `after` runs in the same
+    transaction once the new status is saved."""
     t = workflow.TRANSITIONS[action]
     comment = checked(comment, "comment", field="comment")
     with transaction.atomic():
@@ -27,6 +31,8 @@ def _transition(
         access.require(actor, evaluation, action)
         if t.comment_required and not comment.strip():
             raise ServiceError(f"{t.label}须填写意见。")
+        if t.subject == workflow.DECLARATION:
+            return _declaration_transition(evaluation, actor, t, comment, check, after)
         if check is not None:
             check(evaluation)
         previous = evaluation.status
@@ -40,17 +46,50 @@ def _transition(
                 evaluation=evaluation, data=snapshot.flatten(evaluation)
             )
         evaluation.save(update_fields=fields)
-        event = EvaluationEvent.objects.create(
-            evaluation=evaluation,
-            actor=actor,
-            action=action,
-            from_status=previous,
-            to_status=t.target,
-            comment=comment.strip(),
-        )
-        # The e-mail is the worker's (tasks.send_transition_notification), after commit; a
-        # failure to enqueue it is logged (robust), never raised into the request.
-        transaction.on_commit(lambda: notify.enqueue(event.pk), robust=True)
+        _event(evaluation, actor, action, previous, t.target, comment)
+        if after is not None:
+            after(evaluation)
+    return evaluation
+
+
+def _event(evaluation: Evaluation, actor, action: str, previous: str, target: str, comment: str):
+    event = EvaluationEvent.objects.create(
+        evaluation=evaluation,
+        actor=actor,
+        action=action,
+        from_status=previous,
+        to_status=target,
+        comment=comment.strip(),
+    )
+    # The e-mail is the worker's (tasks.send_transition_notification), after commit; a
+    # failure to enqueue it is logged (robust), never raised into the request.
+    transaction.on_commit(lambda: notify.enqueue(event.pk), robust=True)
+
+
+def _declaration_transition(evaluation: Evaluation, actor, t, comment, check, after) -> Evaluation:
+    from ..models import TargetDeclaration
+    from .errors import NotFound
+
+    declaration = TargetDeclaration.objects.select_for_update().filter(evaluation=evaluation)
+    declaration = declaration.first()
+    if declaration is None:
+        raise NotFound("尚未填写绩效目标申报。")
+    if check is not None:
+        check(evaluation, declaration)
+    previous = declaration.status
+    declaration.status = t.target
+    fields = ["status", "updated_at"]
+    if t.target == Status.SUBMITTED:
+        declaration.submitted_at = timezone.now()
+        fields.append("submitted_at")
+    if t.target == Status.APPROVED:
+        declaration.approved_at = timezone.now()
+        fields.append("approved_at")
+    declaration.save(update_fields=fields)
+    evaluation.declaration = declaration
+    _event(evaluation, actor, t.action, previous, t.target, comment)
+    if after is not None:
+        after(evaluation, declaration)
     return evaluation
 
 

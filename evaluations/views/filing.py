@@ -6,6 +6,7 @@ Views are thin: read through selectors, write through services, score through th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -478,15 +479,19 @@ class DutyStep:
 
     def save(self, evaluation, form, user, version):
         goal = form.goal.cleaned_data
-        services.evaluation_save_duty(
-            evaluation.pk,
-            user,
-            version,
-            overall_goal=goal["overall_goal"].strip(),
-            goal_completion=goal["goal_completion"].strip(),
-            goal_shortfall_reason=goal["goal_shortfall_reason"].strip(),
-            tasks=form.task_inputs(),
-        )
+        try:
+            services.evaluation_save_duty(
+                evaluation.pk,
+                user,
+                version,
+                overall_goal=goal["overall_goal"].strip(),
+                goal_completion=goal["goal_completion"].strip(),
+                goal_shortfall_reason=goal["goal_shortfall_reason"].strip(),
+                tasks=form.task_inputs(),
+            )
+        except services.FieldInvalid as exc:
+            _row_field_error(form, exc)
+            raise
 
     def context(self, page, form):
         sheet = page.review.sheet
@@ -519,6 +524,15 @@ class DutyStep:
                     "row_pairs": row_pairs,
                 }
             )
+        approved = {
+            r.pk: r.approved_target
+            for t in page.evaluation.tasks.all()
+            for r in t.rows.all()
+            if r.approved_target
+        }
+        for block in blocks:
+            for row_form, *_ in block["row_pairs"]:
+                _mark_approved(row_form, approved)
         section_lines = [(s, sheet.line(s.code)) for s in form.sections]
         return {
             "duty_leaf": leaf,
@@ -527,6 +541,62 @@ class DutyStep:
             "section_lines": section_lines,
             "sections_points": sum((s.points for s in form.sections), Decimal(0)),
         }
+
+
+def _row_id(row_form) -> int | None:
+    key = _row_key(row_form)
+    return int(key.split(":")[1]) if key else None
+
+
+def _row_field_error(form, exc) -> None:
+    """A service refusal about one row's field (`row:<id>:<field>`): shown next to that field
+    of that row's form (and so in the error summary)."""
+    parts = exc.field.split(":")
+    if len(parts) != 3 or parts[0] != "row":
+        return
+    for rows in form.rows:
+        for row_form in rows.forms:
+            if str(_row_id(row_form)) == parts[1] and parts[2] in row_form.fields:
+                row_form.add_error(parts[2], exc.message)
+                return
+
+
+def _mark_approved(row_form, approved: dict) -> None:
+    """For a row declared in the approved 绩效目标申报: its approved target and points (shown
+    beside it) and whether the values on the page differ (then the reason field is shown)."""
+    from types import SimpleNamespace
+
+    from ..services.declaration import APPROVED_FIELDS, change_summary, target_changes
+
+    baseline = approved.get(_row_id(row_form))
+    row_form.approved = baseline
+    if not baseline:
+        return
+    now = SimpleNamespace(**{n: row_form[n].value() for n in APPROVED_FIELDS})
+    changes = target_changes(baseline, now)
+    row_form.approved_json = json.dumps(baseline, ensure_ascii=False)
+    row_form.approved_summary = _approved_summary(baseline)
+    row_form.target_changed = bool(
+        changes
+        or row_form["target_change_reason"].value()
+        or row_form.errors.get("target_change_reason")
+    )
+    row_form.change_summary = change_summary(changes)
+
+
+def _approved_summary(baseline: dict) -> str:
+    from ..services.declaration import _shown
+
+    target = baseline.get("target_text") or ""
+    numbers = ""
+    if baseline.get("target_value") not in (None, ""):
+        numbers = (
+            f"{_shown('operator', baseline.get('operator'))}"
+            f"{_shown('target_value', baseline['target_value'])}{baseline.get('unit') or ''}"
+        )
+    parts = [p for p in (target, numbers) if p]
+    parts.append(f"分值{_shown('points', baseline.get('points'))}")
+    return "，".join(parts)
 
 
 def _row_key(row_form) -> str:

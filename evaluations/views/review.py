@@ -265,6 +265,7 @@ def _render_review(
             "per_event": result.sheet.rubric.bonus_penalty_per_event,
             # What the page offers is what the services allow: one policy (evaluations.access).
             "access": access,
+            "declaration": selectors.declaration_of(evaluation),
             "can_annotate": access.can(Action.ANNOTATE),
             "can_reply": access.can(Action.REPLY),
             "events": evaluation.events.select_related("actor"),

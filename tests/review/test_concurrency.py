@@ -202,3 +202,28 @@ def test_two_clicks_on_a_bulk_job_start_one_job(seed_eval, users, monkeypatch, a
     results = race(start, start)
     assert sorted(outcomes(results)) == ["ServiceError", "ok"]
     assert BulkJob.objects.filter(fiscal_year=fy, kind="export_scores").count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_two_reviewers_approve_a_target_declaration_at_once(seeded, users, attempt):
+    """绩效目标申报: one approval, one set of rows, whatever the timing."""
+    from decimal import Decimal
+
+    from evaluations.models import DutyIndicator, TargetDeclaration
+    from evaluations.services import RowInput, TaskInput
+
+    blank = Evaluation.objects.get(department__code="nansha-demo-bureau", fiscal_year__year=2022)
+    filer, reviewer = users["filer2"], users["reviewer"]
+    rows = (RowInput(name="办件量", target_value=Decimal(10), unit="件", points=Decimal(50)),)
+    saved = services.declaration_save(
+        blank.pk, filer, 1, overall_goal="年度目标", tasks=[TaskInput(name="任务1", rows=rows)]
+    )
+    services.declaration_submit(blank.pk, filer, saved.version)
+    results = race(
+        lambda: services.declaration_approve(blank.pk, reviewer, "甲"),
+        lambda: services.declaration_approve(blank.pk, reviewer, "乙"),
+    )
+    assert sorted(outcomes(results)) == ["NotAllowed", "ok"], results
+    assert TargetDeclaration.objects.get(evaluation=blank).status == "approved"
+    assert EvaluationEvent.objects.filter(evaluation=blank, action="declare_approve").count() == 1
+    assert DutyIndicator.objects.filter(task__evaluation=blank, deleted_at=None).count() == 1

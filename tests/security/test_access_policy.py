@@ -64,6 +64,10 @@ def _service(action: str, w, user):
         Action.NOTIFY: lambda: services.evaluation_set_notified(
             pk, user, values={RATE_KEY: Decimal("91.5")}
         ),
+        # the 绩效目标申报 (none saved yet: 填报中); its transitions: tests/evaluations/test_declaration.py
+        Action.DECLARE_EDIT: lambda: services.declaration_save(
+            pk, user, 1, overall_goal="年度目标", tasks=[]
+        ),
     }
     return calls[action]
 
