@@ -37,5 +37,7 @@ lint:
 messages:
 	msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po
 
+# Benchmarks on PostgreSQL with DEBUG off (BENCH_DATABASE_URL, default the database jixiao_bench
+# on 127.0.0.1, created if missing and emptied at each run); regenerates bench/RESULTS.md.
 bench: install
 	$(PY) bench/run.py
