@@ -329,11 +329,8 @@ def bench_pages(ctx) -> None:
     from django.core.cache import cache
     from django.test import Client
 
-    from evaluations import pagecache
-
     def forget() -> None:
         cache.clear()
-        pagecache.clear()
 
     filer, reviewer = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
     filer.force_login(ctx["users"]["filer"])

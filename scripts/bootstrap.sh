@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=${VENV:-.venv}
-APT_PACKAGES=(fonts-noto-cjk texlive-lang-chinese poppler-utils chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+APT_PACKAGES=(fonts-noto-cjk texlive-lang-chinese poppler-utils chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 wrk)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
