@@ -2,6 +2,7 @@
 Domain errors (services.errors) carry a message for the user."""
 
 from .accounts import password_changed_record
+from .bulk import BULK_ACTIONS, BulkOutcome, evaluations_bulk_transition
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -47,8 +48,10 @@ from .transitions import (
 )
 
 __all__ = [
+    "BULK_ACTIONS",
     "DEPARTMENT_FIELDS",
     "AnswerInput",
+    "BulkOutcome",
     "EventInput",
     "FieldInvalid",
     "ImportOutcome",
@@ -79,6 +82,7 @@ __all__ = [
     "evaluation_set_reviewed",
     "evaluation_submit",
     "evaluation_withdraw",
+    "evaluations_bulk_transition",
     "evidence_delete",
     "evidence_upload",
     "notified_import",

@@ -110,6 +110,10 @@ EXPECTED: dict[str, Decision] = {
     "review:job": Decision("GET", REVIEW_PAGE),
     "review:job_status": Decision("GET", REVIEW_PAGE),
     "review:job_result": Decision("GET", REVIEW_PAGE),
+    # 批量操作 on the dashboard's selection (the matrix's POST selects nothing: a message and
+    # back to the dashboard, no change); 统计分析 of the region's year.
+    "review:bulk": Decision("POST", REVIEW_ACTION),
+    "review:statistics": Decision("GET", REVIEW_PAGE),
     # For load balancers: up or down, nothing else, no login.
     "healthz": Decision("GET", ALL_200),
 }
