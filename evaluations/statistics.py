@@ -58,6 +58,7 @@ class Statistics:
             },
             "losses": {
                 "labels": [f"{x.code} {x.name}" for x in self.losses],
+                "codes": [x.code for x in self.losses],
                 "counts": [x.departments for x in self.losses],
             },
             "trends": {

@@ -19,7 +19,7 @@
   });
   make("chart-losses", {
     type: "bar",
-    data: { labels: data.losses.labels, datasets: [{ label: "失分部门数", data: data.losses.counts, backgroundColor: "#fd7e14" }] },
+    data: { labels: window.innerWidth < 576 ? data.losses.codes : data.losses.labels, datasets: [{ label: "失分部门数", data: data.losses.counts, backgroundColor: "#fd7e14" }] },
     options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
   });
   make("chart-trends", {
