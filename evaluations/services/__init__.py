@@ -2,7 +2,7 @@
 Domain errors (services.errors) carry a message for the user."""
 
 from .accounts import password_changed_record
-from .bulk import BULK_ACTIONS, BulkOutcome, evaluations_bulk_transition
+from .bulk import BULK_ACTIONS, MAX_BULK, BulkOutcome, evaluations_bulk_transition
 from .editing import (
     DEPARTMENT_FIELDS,
     AnswerInput,
@@ -50,6 +50,7 @@ from .transitions import (
 __all__ = [
     "BULK_ACTIONS",
     "DEPARTMENT_FIELDS",
+    "MAX_BULK",
     "AnswerInput",
     "BulkOutcome",
     "EventInput",

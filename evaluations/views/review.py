@@ -122,7 +122,10 @@ def _selection(request: HttpRequest, fy: FiscalYear) -> tuple[list[int], dict]:
     else:
         ids = list(
             dict.fromkeys(
-                int(v) for v in request.POST.getlist("ids") if v.isascii() and v.isdigit()
+                # ids beyond any key (a bigint overflow on PostgreSQL) are no selection
+                int(v)
+                for v in request.POST.getlist("ids")[: services.MAX_BULK + 1]
+                if v.isascii() and v.isdigit() and len(v) <= 12
             )
         )
     return ids, {"status": status, "q": query, "sort": sort}

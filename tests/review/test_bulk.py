@@ -142,3 +142,24 @@ def test_dashboard_offers_the_selection(fy, submitted, reviewer_client):
     assert "data-bulk-all" in body and 'name="scope" value="filter"' in body
     for action in ("return", "approve", "export"):
         assert f'name="action" value="{action}"' in body
+
+
+def test_odd_ids_are_no_selection(fy, submitted, reviewer_client):
+    response = reviewer_client.post(
+        bulk_url(fy),
+        {"action": "approve", "ids": ["99999999999999999999999", "x", "-1", "１"]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "请先勾选要操作的自评。" in text_of(response.content)
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
+
+
+def test_unknown_action_is_a_message(fy, submitted, reviewer_client):
+    response = reviewer_client.post(
+        bulk_url(fy), {"action": "delete", "ids": [submitted.pk]}, follow=True
+    )
+    assert "请选择批量操作" in text_of(response.content)
+    submitted.refresh_from_db()
+    assert submitted.status == "submitted"
