@@ -181,6 +181,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    # the statistics page's charts (package.json: chart.js)
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 # Static files are served by whitenoise (compressed, with hashed names in production).
 # Uploaded evidence and published PDFs go to the file system, or to S3-compatible object

@@ -159,6 +159,50 @@ def project_targets(user: User):
 # ---------------------------------------------------------------------------- review side
 
 
+def previous_year_evaluation(evaluation: Evaluation) -> Evaluation | None:
+    """The same department's evaluation of the previous fiscal year (the same kind: 部门整体,
+    or the same 项目), prefetched for scoring; None where there is none. Whoever may see
+    `evaluation` may see this one: same department, same region."""
+    return (
+        evaluations_for_scoring()
+        .filter(
+            department_id=evaluation.department_id,
+            project=evaluation.project,
+            fiscal_year__region_id=evaluation.fiscal_year.region_id,
+            fiscal_year__year=evaluation.fiscal_year.year - 1,
+        )
+        .first()
+    )
+
+
+# The evaluations the statistics count: submitted to the finance bureau or past it (a draft's
+# or a returned filing's scores are not yet the department's).
+STATISTICS_STATUSES = ("submitted", "approved", "published")
+
+
+def statistics_evaluations(fiscal_year) -> QuerySet[Evaluation]:
+    """One fiscal year's 部门整体 evaluations counted by the statistics page, for scoring."""
+    return (
+        evaluations_for_scoring()
+        .filter(fiscal_year=fiscal_year, project="", status__in=STATISTICS_STATUSES)
+        .order_by("department__code")
+    )
+
+
+def region_scores_by_year(region, up_to_year: int) -> QuerySet[Evaluation]:
+    """Every counted 部门整体 evaluation of the region up to a year: department, year, score."""
+    return (
+        Evaluation.objects.filter(
+            fiscal_year__region=region,
+            fiscal_year__year__lte=up_to_year,
+            project="",
+            status__in=STATISTICS_STATUSES,
+        )
+        .select_related("department", "fiscal_year")
+        .order_by("department__code", "fiscal_year__year")
+    )
+
+
 def reviewer_regions(user: User) -> QuerySet[Region]:
     if not user.is_authenticated:
         return Region.objects.none()

@@ -29,6 +29,12 @@ review_patterns = (
         # after the evaluations/ and jobs/ patterns: a region code could otherwise read "evaluations"
         path("<slug:region_code>/<int:year>/", review.dashboard, name="dashboard"),
         path("<slug:region_code>/<int:year>/import/", review.notified_import, name="import"),
+        path("<slug:region_code>/<int:year>/bulk/", review.bulk, name="bulk"),
+        path(
+            "<slug:region_code>/<int:year>/statistics/",
+            review.statistics_page,
+            name="statistics",
+        ),
         path("<slug:region_code>/<int:year>/jobs/<slug:kind>/", review.job_start, name="job_start"),
     ],
     "review",

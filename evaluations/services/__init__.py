@@ -2,6 +2,7 @@
 Domain errors (services.errors) carry a message for the user."""
 
 from .accounts import password_changed_record
+from .bulk import BULK_ACTIONS, MAX_BULK, BulkOutcome, evaluations_bulk_transition
 from .carry_over import evaluation_copy_previous
 from .declaration import (
     declaration_approve,
@@ -64,8 +65,11 @@ from .transitions import (
 )
 
 __all__ = [
+    "BULK_ACTIONS",
     "DEPARTMENT_FIELDS",
+    "MAX_BULK",
     "AnswerInput",
+    "BulkOutcome",
     "EventInput",
     "FieldInvalid",
     "ImportOutcome",
@@ -107,6 +111,7 @@ __all__ = [
     "evaluation_set_reviewed",
     "evaluation_submit",
     "evaluation_withdraw",
+    "evaluations_bulk_transition",
     "evidence_attach",
     "evidence_delete",
     "evidence_detach",

@@ -24,7 +24,7 @@ from rubric import engine, fmt
 from rubric.methods import METHODS
 from rubric.spec import InputGroup
 
-from .. import feedback, selectors, services
+from .. import comparison, feedback, selectors, services
 from ..access import Access, Action
 from ..forms.filing import (
     BasicForm,
@@ -646,6 +646,8 @@ class ReviewStep:
     def context(self, page, form):
         return {
             "header": header_table(page.review.sheet),
+            # last year's scores and headline figures beside this year's (computed per request)
+            "previous": comparison.previous_year(page.evaluation, page.review.sheet),
             "can_submit": page.access.can(Action.SUBMIT),
             "can_withdraw": page.access.can(Action.WITHDRAW),
         }

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from config.limits import upload_refused
 from rubric import fmt
 
-from .. import feedback, selectors, services, snapshot, tabular
+from .. import comparison, feedback, selectors, services, snapshot, tabular
 from ..access import Access, Action, evaluation_with_access, job_kinds_for
 from ..forms.fields import PercentField, ScoreField
 from ..models import BulkJob, Evaluation, FiscalYear
@@ -105,6 +105,92 @@ def dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse
             "jobs": fy.jobs.all()[:5],
             "job_kinds": job_kinds_for(request.user, fy),
         },
+    )
+
+
+def _selection(request: HttpRequest, fy: FiscalYear) -> tuple[list[int], dict]:
+    """The dashboard's selection: the ticked rows, or (scope=filter) every evaluation matching
+    the filter the dashboard showed; always within the fiscal year the user reviews."""
+    status = request.POST.get("status", "")
+    if status not in Status.values:
+        status = ""
+    query = request.POST.get("q", "").strip()[:50]
+    sort = request.POST.get("sort", "department")
+    evaluations = selectors.dashboard_evaluations(fy, status=status, query=query, sort=sort)
+    if request.POST.get("scope") == "filter":
+        ids = list(evaluations.values_list("pk", flat=True))
+    else:
+        ids = list(
+            dict.fromkeys(
+                # ids beyond any key (a bigint overflow on PostgreSQL) are no selection
+                int(v)
+                for v in request.POST.getlist("ids")[: services.MAX_BULK + 1]
+                if v.isascii() and v.isdigit() and len(v) <= 12
+            )
+        )
+    return ids, {"status": status, "q": query, "sort": sort}
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
+    """批量操作 on the dashboard's selection: 退回 / 审核通过 each through the same service as
+    one at a time (a summary of what was done and, per refused row, why), or 导出 the
+    selection. Engineer I's 催办 is one more action here."""
+    fy = _fiscal_year(request, region_code, year)
+    ids, filters = _selection(request, fy)
+    action = request.POST.get("action", "")
+    comment = request.POST.get("comment", "")
+    back = reverse("review:dashboard", args=[fy.region.code, fy.year])
+    if not ids:
+        messages.error(request, "请先勾选要操作的自评。")
+        return redirect(back)
+    if action == "export":
+        selected = selectors.dashboard_evaluations(fy, sort=filters["sort"]).filter(pk__in=ids)
+        return _export(fy, selected, timezone.localdate(), "xlsx")
+    if action not in services.BULK_ACTIONS:
+        messages.error(request, "请选择批量操作：退回、审核通过或导出。")
+        return redirect(back)
+    context = {
+        "fy": fy,
+        "ids": ids,
+        "action": action,
+        "action_label": services.BULK_ACTIONS[action],
+        "comment": comment,
+        "filters": filters,
+    }
+    try:
+        outcomes = services.evaluations_bulk_transition(fy, ids, request.user, action, comment)
+    except services.ServiceError as exc:
+        # e.g. a return without its comment: the same selection, asked again, nothing lost
+        context["error"] = exc.message
+        context["field"] = getattr(exc, "field", "comment")
+        return render(request, "review/bulk.html", context, status=400)
+    done = [o for o in outcomes if o.ok]
+    refused = [o for o in outcomes if not o.ok]
+    return render(request, "review/bulk.html", {**context, "done": done, "refused": refused})
+
+
+@login_required
+def statistics_page(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
+    """统计分析 of a region's fiscal year: charts and the same numbers as tables; .xlsx."""
+    from ..statistics import statistics, statistics_xlsx
+
+    fy = _fiscal_year(request, region_code, year)
+    stats = statistics(fy)
+    if request.GET.get("export") == "xlsx":
+        response = HttpResponse(statistics_xlsx(stats), content_type=tabular.XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = _attachment(
+            f"{fy.region.name}{fy.year}年度自评统计分析.xlsx"
+        )
+        return response
+    years = (
+        FiscalYear.objects.filter(region=fy.region).order_by("-year").values_list("year", flat=True)
+    )
+    return render(
+        request,
+        "review/statistics.html",
+        {"fy": fy, "stats": stats, "chart_data": stats.chart_data(), "years": list(years)},
     )
 
 
@@ -243,6 +329,9 @@ def _render_review(
             "review": result,
             "sheet": result.sheet,
             "header": header_table(result.sheet),
+            # last year's score per indicator and the change in the headline figures: computed
+            # here for each request (depends on last year's evaluation too, not only this one)
+            "previous": comparison.previous_year(evaluation, result.sheet),
             "figures": [
                 (f, fmt.input_value(f, result.sheet.values.get(f.key)))
                 for f in result.sheet.rubric.inputs

@@ -25,7 +25,8 @@ from .helpers import SEED_DEPARTMENT, set_status, text_of
 
 STATUSES = ("draft", "submitted", "returned", "approved", "published")
 ROW = re.compile(
-    r'data-testid="dashboard-row">\s*<td><div class="fw-semibold">(?P<name>.*?)</div>'
+    r'data-testid="dashboard-row">\s*(?:<td class="bulk-check">.*?</td>\s*)?'
+    r'<td><div class="fw-semibold">(?P<name>.*?)</div>'
     r'<div class="small text-muted">(?P<code>.*?)</div></td>\s*<td>(?P<status>.*?)</td>',
     re.S,
 )
@@ -340,6 +341,7 @@ def test_reviewer_of_another_region_gets_404(fy, submitted, other_region):
         url(fy),
         url(fy, export="csv"),
         reverse("review:import", args=["nansha", 2022]),
+        reverse("review:statistics", args=["nansha", 2022]),
         reverse("review:evaluation", args=[pk]),
         reverse("filing:history", args=[pk]),
         reverse("filing:step", args=[pk, "review"]),
@@ -351,6 +353,7 @@ def test_reviewer_of_another_region_gets_404(fy, submitted, other_region):
         reverse("review:notified", args=[pk]): {"rate": "90"},
         reverse("review:transition", args=[pk, "approve"]): {},
         reverse("review:transition", args=[pk, "return"]): {"comment": "x"},
+        reverse("review:bulk", args=["nansha", 2022]): {"action": "approve", "ids": [pk]},
     }
     for path, data in posts.items():
         assert client.post(path, data).status_code == 404, path

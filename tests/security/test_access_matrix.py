@@ -122,6 +122,10 @@ EXPECTED: dict[str, Decision] = {
     "review:job_restart": Decision("POST", REVIEW_ACTION),
     # the list of the jobs of the regions one reviews: any reviewer (their own regions' jobs)
     "review:jobs": Decision("GET", row(302, 404, 404, 200, 200, 200)),
+    # 批量操作 on the dashboard's selection (the matrix's POST selects nothing: a message and
+    # back to the dashboard, no change); 统计分析 of the region's year.
+    "review:bulk": Decision("POST", REVIEW_ACTION),
+    "review:statistics": Decision("GET", REVIEW_PAGE),
     # For load balancers: up or down, nothing else, no login.
     "healthz": Decision("GET", ALL_200),
 }
