@@ -206,8 +206,11 @@ def dashboard_evaluations(
 ) -> QuerySet[Evaluation]:
     """One fiscal year's evaluations for the reviewers' dashboard: filtered, searched, sorted,
     with the count of open annotations; a fixed number of queries whatever the count."""
-    from django.db.models import Count
+    from django.db.models import Count, OuterRef, Subquery
 
+    from .models import Reminder
+
+    last_reminder = Reminder.objects.filter(evaluation=OuterRef("pk")).order_by("-sent_at")
     qs = (
         Evaluation.objects.filter(fiscal_year=fiscal_year)
         .select_related("department", "fiscal_year")
@@ -215,7 +218,8 @@ def dashboard_evaluations(
             open_annotations=Count(
                 "annotations",
                 filter=Q(annotations__parent__isnull=True, annotations__resolved_at__isnull=True),
-            )
+            ),
+            last_reminded_at=Subquery(last_reminder.values("sent_at")[:1]),
         )
     )
     if status:

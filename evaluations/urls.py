@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, filing, public, review
+from .views import evidence, filing, public, review, rounds
 from .views import transfer as data_transfer
 
 app_name = "filing"
@@ -13,6 +13,7 @@ review_patterns = (
         path("evaluations/<int:pk>/annotate/", review.annotate, name="annotate"),
         path("evaluations/<int:pk>/notified/", review.notified, name="notified"),
         path("evaluations/<int:pk>/publish/", review.publish, name="publish"),
+        path("evaluations/<int:pk>/extend/", rounds.extension_page, name="extend"),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
         path("jobs/<int:pk>/", review.job_page, name="job"),
         path("jobs/<int:pk>/status/", review.job_status, name="job_status"),
@@ -20,6 +21,8 @@ review_patterns = (
         # after the evaluations/ and jobs/ patterns: a region code could otherwise read "evaluations"
         path("<slug:region_code>/<int:year>/", review.dashboard, name="dashboard"),
         path("<slug:region_code>/<int:year>/import/", review.notified_import, name="import"),
+        path("<slug:region_code>/<int:year>/remind/", rounds.remind, name="remind"),
+        path("<slug:region_code>/rounds/open/", rounds.round_open_page, name="round_open"),
         path("<slug:region_code>/<int:year>/jobs/<slug:kind>/", review.job_start, name="job_start"),
     ],
     "review",

@@ -21,12 +21,14 @@ from .review import (
     ReviewedScore,
     SubmissionSnapshot,
 )
+from .rounds import DeadlineExtension, Reminder
 
 __all__ = [
     "Annotation",
     "AuditLog",
     "BonusEvent",
     "BulkJob",
+    "DeadlineExtension",
     "Department",
     "DutyIndicator",
     "DutyTask",
@@ -39,6 +41,7 @@ __all__ = [
     "IndicatorAnswer",
     "PublishedReport",
     "Region",
+    "Reminder",
     "ReportSection",
     "ReviewedScore",
     "RubricVersion",

@@ -58,7 +58,10 @@ def review_home(request: HttpRequest) -> HttpResponse:
         .first()
     )
     if fy is None:
-        raise Http404("你不是任何区域的审核人")
+        region = selectors.reviewer_regions(request.user).first()
+        if region is None:
+            raise Http404("你不是任何区域的审核人")
+        return redirect("review:round_open", region.code)  # no year yet: open the first round
     return redirect("review:dashboard", fy.region.code, fy.year)
 
 
