@@ -32,6 +32,11 @@ public_patterns = (
     [
         path("", public.published_list, name="list"),
         path("reports/<int:pk>/", public.published_download, name="download"),
+        path(
+            "<slug:region_code>/<int:year>/<slug:department_code>/",
+            public.department_report,
+            name="department",
+        ),
     ],
     "public",
 )
