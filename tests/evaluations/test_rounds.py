@@ -414,3 +414,9 @@ def test_extension_page(closed, reviewer_client, filer_client):
     )
     assert f"延期至{until:%Y-%m-%d}" in response.content.decode()
     assert DeadlineExtension.objects.get().until == until
+
+
+def test_filer_sees_why_the_filing_is_read_only(closed, filer_client):
+    html = filer_client.get(reverse("filing:step", args=[closed.pk, "basic"])).content.decode()
+    assert 'data-testid="closed-message"' in html and "请联系财政局审核人申请延期" in html
+    assert "（只读）" in html
