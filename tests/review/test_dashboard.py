@@ -25,7 +25,9 @@ from .helpers import SEED_DEPARTMENT, set_status, text_of
 
 STATUSES = ("draft", "submitted", "returned", "approved", "published")
 ROW = re.compile(
-    r'data-testid="dashboard-row">\s*<td><div class="fw-semibold">(?P<name>.*?)</div>'
+    # (an optional first cell: the row's selection checkbox, for 催办)
+    r'data-testid="dashboard-row">\s*(?:<td><input [^>]*></td>\s*)?'
+    r'<td><div class="fw-semibold">(?P<name>.*?)</div>'
     r'<div class="small text-muted">(?P<code>.*?)</div></td>\s*<td>(?P<status>.*?)</td>',
     re.S,
 )
