@@ -314,3 +314,15 @@ class PublishedReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class BulkJobAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["kind", "fiscal_year", "state", "done", "total", "created_by", "created_at"]
     list_filter = ["kind", "state"]
+
+
+@admin.register(models.DeadlineExtension)
+class DeadlineExtensionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["department", "fiscal_year", "until", "reason", "granted_by", "granted_at"]
+    list_filter = ["fiscal_year__region", "fiscal_year__year"]
+
+
+@admin.register(models.Reminder)
+class ReminderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "kind", "overdue", "sent_at", "sent_by"]
+    list_filter = ["kind", "overdue"]

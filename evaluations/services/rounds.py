@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import access, audit
@@ -27,7 +27,7 @@ from ..models import (
     RubricVersion,
 )
 from .common import refresh_totals
-from .errors import FieldInvalid, NotFound
+from .errors import FieldInvalid, NotFound, ServiceError
 
 REASON_MAX_LENGTH = DeadlineExtension._meta.get_field("reason").max_length
 
@@ -72,6 +72,23 @@ def round_open(
     )
     if departments is not None and len(chosen) != len({d.pk for d in departments}):
         raise FieldInvalid("departments", "所选部门不属于本区域。")
+    try:
+        result = _open_locked(actor, region, year, rubric, deadline, chosen, remind_days_before)
+    except IntegrityError as exc:  # another reviewer opened the same year at the same moment
+        raise ServiceError("该年度正由他人同时开启，请刷新页面后重试。") from exc
+    audit.record(
+        "round_opened",
+        user=actor,
+        region=region.code,
+        year=year,
+        rubric=rubric.key,
+        deadline=deadline.isoformat(),
+        created=[e.department.code for e in result.created],
+    )
+    return result
+
+
+def _open_locked(actor, region, year, rubric, deadline, chosen, remind_days_before) -> RoundResult:
     with transaction.atomic():
         fy = FiscalYear.objects.select_for_update().filter(region=region, year=year).first()
         year_created = fy is None
@@ -111,15 +128,6 @@ def round_open(
             result.created.append(evaluation)
         for evaluation in result.created:
             refresh_totals(evaluation.pk)
-    audit.record(
-        "round_opened",
-        user=actor,
-        region=region.code,
-        year=year,
-        rubric=rubric.key,
-        deadline=deadline.isoformat(),
-        created=[e.department.code for e in result.created],
-    )
     return result
 
 

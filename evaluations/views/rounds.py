@@ -53,6 +53,8 @@ def round_open_page(request: HttpRequest, region_code: str) -> HttpResponse:
                 )
             except services.FieldInvalid as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            except services.ServiceError as exc:
+                form.add_error(None, exc.message)
             else:
                 messages.success(request, result.summary)
                 return redirect("review:dashboard", region.code, result.fiscal_year.year)

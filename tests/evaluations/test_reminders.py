@@ -191,3 +191,13 @@ def test_remind_action_refused_to_filers(round_2023, filer_client):
     response = filer_client.post(reverse("review:remind", args=["nansha", 2023]), {"ids": ["1"]})
     assert response.status_code == 404
     assert not Reminder.objects.exists()
+
+
+def test_send_reminders_enqueued_for_the_worker(round_2023):
+    """--enqueue hands the run to the tasks backend (immediate in tests: it runs at once)."""
+    out = StringIO()
+    call_command(
+        "send_reminders", "--enqueue", "--date", (DEADLINE - 7 * DAY).isoformat(), stdout=out
+    )
+    assert "已交给后台任务" in out.getvalue()
+    assert Reminder.objects.filter(kind="auto").count() == 2 and len(mail.outbox) == 2

@@ -420,3 +420,17 @@ def test_filer_sees_why_the_filing_is_read_only(closed, filer_client):
     html = filer_client.get(reverse("filing:step", args=[closed.pk, "basic"])).content.decode()
     assert 'data-testid="closed-message"' in html and "请联系财政局审核人申请延期" in html
     assert "（只读）" in html
+
+
+def test_a_concurrent_opening_is_a_message_not_a_500(nansha, rubric, users, monkeypatch):
+    from django.db import IntegrityError
+
+    from evaluations.services import ServiceError
+
+    def taken(**kwargs):
+        raise IntegrityError("unique_evaluation_per_department_year_project")
+
+    monkeypatch.setattr(Evaluation.objects, "create", taken)
+    with pytest.raises(ServiceError, match="正由他人同时开启"):
+        _open(nansha, rubric, users)
+    assert not FiscalYear.objects.filter(region=nansha, year=2023).exists()  # rolled back
