@@ -99,8 +99,10 @@ class RubricVersionAdmin(admin.ModelAdmin):
 
 @admin.register(models.FiscalYear)
 class FiscalYearAdmin(admin.ModelAdmin):
-    list_display = ["year", "region", "rubric", "project_rubric", "deadline"]
+    list_display = ["year", "region", "rubric", "project_rubric", "deadline", "closes_at_deadline"]
     list_filter = ["region"]
+    # the round's reminder days and who opened it: set on the 开启年度评价 page (or open_round)
+    readonly_fields = ["remind_days_before", "opened_at", "opened_by"]
 
     def save_model(self, request, obj, form, change) -> None:
         """An admin edit of a year: its evaluations' stored totals are refreshed."""
