@@ -40,7 +40,8 @@ class DeadlineExtension(models.Model):
 
 class Reminder(models.Model):
     """催办: one reminder e-mail about one evaluation, automatic or sent by a reviewer. At most
-    one per evaluation and day, whatever the kind."""
+    one per department and day, whatever the kind (services.reminders; the constraint below
+    holds it per evaluation even against a race)."""
 
     class Kind(models.TextChoices):
         AUTO = "auto", "自动提醒"

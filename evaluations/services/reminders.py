@@ -1,7 +1,8 @@
 """Reminders (催办) to departments that have not submitted: automatic ones from the daily
 `send_reminders` run (N days before the deadline, N per round, and when overdue), and the
 reviewers' 催办 from the dashboard. Never to a department that has submitted, never twice the
-same day for the same evaluation; every reminder sent is a Reminder row."""
+same day for the same department (whatever the kind, whichever of its filings); every reminder
+sent is a Reminder row."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import access, audit, notify
-from ..models import Evaluation, FiscalYear, Reminder
+from ..models import Department, Evaluation, FiscalYear, Reminder
 from ..workflow import EDITABLE
 
 OVERDUE_EVERY_DAYS = 7  # after the deadline: a reminder on the next day, then once a week
@@ -53,6 +54,15 @@ def reminder_send(
     overdue = bool(deadline and today > deadline)
     try:
         with transaction.atomic():
+            # one reminder a day per department (its 部门整体 and 项目支出 filings together):
+            # the department's row is the lock concurrent runs queue on
+            Department.objects.select_for_update().get(pk=evaluation.department_id)
+            if Reminder.objects.filter(
+                evaluation__department_id=evaluation.department_id,
+                evaluation__fiscal_year_id=evaluation.fiscal_year_id,
+                sent_on=today,
+            ).exists():
+                return "今天已催办过"
             reminder = Reminder.objects.create(
                 evaluation=evaluation,
                 kind=kind,

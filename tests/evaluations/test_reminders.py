@@ -201,3 +201,22 @@ def test_send_reminders_enqueued_for_the_worker(round_2023):
     )
     assert "已交给后台任务" in out.getvalue()
     assert Reminder.objects.filter(kind="auto").count() == 2 and len(mail.outbox) == 2
+
+
+def test_one_reminder_a_day_per_department_whatever_its_filings(round_2023, users):
+    """A department with a 项目支出 filing besides its 部门整体 one, both not submitted: one
+    e-mail a day, not two."""
+    fy, evaluations = round_2023
+    seed = evaluations[SEED_DEPARTMENT]
+    project = Evaluation.objects.create(
+        department=seed.department, fiscal_year=fy, rubric=seed.rubric, project="委员履职培训"
+    )
+    outcome = reminders_send_due(DEADLINE - 7 * DAY)
+    assert sorted(e.department.code for e in outcome.sent) == [SEED_DEPARTMENT, "nansha-third"]
+    assert [(e.pk, why) for e, why in outcome.skipped] == [(project.pk, "今天已催办过")]
+    assert _sent_to().count("filer@example.cn") == 1
+    # the dashboard's 催办 (today): the 部门整体 one, then the project the same day
+    ids = [seed.pk, project.pk]
+    manual = reminders_send_manual(actor=users["reviewer"], fiscal_year=fy, evaluation_ids=ids)
+    assert [e.pk for e in manual.sent] == [seed.pk]
+    assert [(e.pk, why) for e, why in manual.skipped] == [(project.pk, "今天已催办过")]
