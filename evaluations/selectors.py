@@ -208,9 +208,12 @@ def dashboard_evaluations(
     with the count of open annotations; a fixed number of queries whatever the count."""
     from django.db.models import Count, OuterRef, Subquery
 
-    from .models import Reminder
+    from .models import DeadlineExtension, Reminder
 
     last_reminder = Reminder.objects.filter(evaluation=OuterRef("pk")).order_by("-sent_at")
+    extension = DeadlineExtension.objects.filter(
+        fiscal_year=OuterRef("fiscal_year"), department=OuterRef("department")
+    ).order_by("-granted_at", "-id")
     qs = (
         Evaluation.objects.filter(fiscal_year=fiscal_year)
         .select_related("department", "fiscal_year")
@@ -220,6 +223,7 @@ def dashboard_evaluations(
                 filter=Q(annotations__parent__isnull=True, annotations__resolved_at__isnull=True),
             ),
             last_reminded_at=Subquery(last_reminder.values("sent_at")[:1]),
+            extended_until=Subquery(extension.values("until")[:1]),
         )
     )
     if status:

@@ -67,6 +67,9 @@ def review_home(request: HttpRequest) -> HttpResponse:
 
 def _overdue(evaluation, today) -> bool:
     deadline = evaluation.fiscal_year.deadline
+    extended = getattr(evaluation, "extended_until", None)  # 延期 (dashboard rows)
+    if deadline and extended and extended > deadline:
+        deadline = extended
     return bool(
         deadline and today > deadline and evaluation.status in (Status.DRAFT, Status.RETURNED)
     )

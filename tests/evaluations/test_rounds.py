@@ -434,3 +434,20 @@ def test_a_concurrent_opening_is_a_message_not_a_500(nansha, rubric, users, monk
     with pytest.raises(ServiceError, match="正由他人同时开启"):
         _open(nansha, rubric, users)
     assert not FiscalYear.objects.filter(region=nansha, year=2023).exists()  # rolled back
+
+
+def test_dashboard_shows_the_extension_instead_of_overdue(closed, users, reviewer_client):
+    dashboard = reverse("review:dashboard", args=["nansha", 2023])
+    html = reviewer_client.get(dashboard).content.decode()
+    assert html.count(">逾期</span>") == 2
+    until = timezone.localdate() + datetime.timedelta(days=5)
+    extension_grant(
+        actor=users["reviewer"],
+        fiscal_year=closed.fiscal_year,
+        department=closed.department,
+        until=until,
+        reason="人员调整",
+    )
+    html = reviewer_client.get(dashboard).content.decode()
+    assert html.count(">逾期</span>") == 1
+    assert f"已延期至{until.month}月{until.day}日" in html
