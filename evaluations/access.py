@@ -77,6 +77,27 @@ def _not_under_review(evaluation: Evaluation) -> str | None:
     return None
 
 
+def deadline_refusal(evaluation: Evaluation, today=None) -> str | None:
+    """A closed round (年度 with 截止后停止填报) refuses edits after its deadline, unless a
+    reviewer extended it for the department (the latest extension counts)."""
+    from django.utils import timezone
+
+    fy = evaluation.fiscal_year
+    if not fy.closes_at_deadline or fy.deadline is None:
+        return None
+    today = today or timezone.localdate()
+    if today <= fy.deadline:
+        return None
+    extension = fy.extensions.filter(department_id=evaluation.department_id).first()
+    if extension is not None and today <= extension.until:
+        return None
+    until = extension.until if extension is not None else fy.deadline
+    return (
+        f"{fy.year}年度的填报已于{until.year}年{until.month}月{until.day}日截止，不能再修改。"
+        "如需继续填报，请联系财政局审核人申请延期。"
+    )
+
+
 def _transition_rules() -> dict[str, Rule]:
     rules = {}
     for t in workflow.TRANSITIONS.values():
@@ -112,6 +133,7 @@ RULES: dict[str, Rule] = {
         state_message="这份自评当前状态为“{status}”，不能{label}。"
         "如需修改，请在审核人处理前撤回提交，或等待退回。",
         not_editable=True,
+        condition=deadline_refusal,
     ),
     Action.SET_REVIEWED: Rule(
         "填写复核分",
@@ -163,7 +185,7 @@ def refusal(evaluation: Evaluation, roles: set[Role] | frozenset[Role], action: 
         message = rule.state_message.format(status=label, label=rule.label)
         return NotEditable(message) if rule.not_editable else NotAllowed(message)
     if rule.condition is not None and (reason := rule.condition(evaluation)):
-        return NotAllowed(reason)
+        return NotEditable(reason) if rule.not_editable else NotAllowed(reason)
     return None
 
 
@@ -256,14 +278,32 @@ def require_project_create(user, department, fiscal_year: FiscalYear) -> None:
 
 
 def year_roles(user, fiscal_year: FiscalYear) -> frozenset[Role]:
-    if not user.is_authenticated:
+    return region_roles(user, fiscal_year.region)
+
+
+def region_roles(user, region) -> frozenset[Role]:
+    if user is None or not user.is_authenticated:
         return frozenset()
     roles = set()
     if user.is_superuser:
         roles.add(Role.ADMIN)
-    if fiscal_year.region.reviewers.filter(pk=user.pk).exists():
+    if region.reviewers.filter(pk=user.pk).exists():
         roles.add(Role.REVIEWER)
     return frozenset(roles)
+
+
+# ---------------------------------------------------------------------------- the yearly round
+# Opening a round, adding departments to it, granting an extension, sending a 催办: the
+# region's reviewers (the finance bureau) and the admin; anyone else: the region is a 404.
+ROUND_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
+
+
+def require_round(user, region) -> None:
+    """May this user open a round, extend a deadline or send a 催办 in this region?"""
+    from .services.errors import NotFound
+
+    if not region_roles(user, region) & ROUND_ROLES:
+        raise NotFound("没有找到该区域")
 
 
 # Bulk jobs: who may start each kind. Publishing all approved evaluations takes the roles of

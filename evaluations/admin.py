@@ -104,8 +104,10 @@ class RubricVersionAdmin(admin.ModelAdmin):
 
 @admin.register(models.FiscalYear)
 class FiscalYearAdmin(admin.ModelAdmin):
-    list_display = ["year", "region", "rubric", "project_rubric", "deadline"]
+    list_display = ["year", "region", "rubric", "project_rubric", "deadline", "closes_at_deadline"]
     list_filter = ["region"]
+    # the round's reminder days and who opened it: set on the 开启年度评价 page (or open_round)
+    readonly_fields = ["remind_days_before", "opened_at", "opened_by"]
 
     def save_model(self, request, obj, form, change) -> None:
         """An admin edit of a year: its evaluations' stored totals are refreshed."""
@@ -394,3 +396,15 @@ class AuditLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class PasswordRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["user", "changed_at"]
     search_fields = ["user__username"]
+
+
+@admin.register(models.DeadlineExtension)
+class DeadlineExtensionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["department", "fiscal_year", "until", "reason", "granted_by", "granted_at"]
+    list_filter = ["fiscal_year__region", "fiscal_year__year"]
+
+
+@admin.register(models.Reminder)
+class ReminderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["evaluation", "kind", "overdue", "sent_at", "sent_by"]
+    list_filter = ["kind", "overdue"]

@@ -74,3 +74,41 @@ def _name(user) -> str:
     if user is None:
         return "（已删除用户）"
     return user.get_full_name() or user.username
+
+
+def reminder(evaluation_id: int, *, overdue: bool, manual: bool, emails: list[str]) -> bool:
+    """催办: remind a department's filers that its evaluation is not submitted yet. True if
+    the mail went out (a failure to send is logged)."""
+    from .models import Evaluation
+
+    evaluation = Evaluation.objects.select_related("department", "fiscal_year").get(
+        pk=evaluation_id
+    )
+    fy = evaluation.fiscal_year
+    title = f"{evaluation.department.name}{fy.year}年度{evaluation.rubric.spec.evaluation_name}" + (
+        f"（{evaluation.project}）" if evaluation.project else ""
+    )
+    deadline = (
+        f"{fy.deadline.year}年{fy.deadline.month}月{fy.deadline.day}日" if fy.deadline else ""
+    )
+    if overdue:
+        subject = f"【已逾期】{title}尚未提交"
+        body = f"{title}的填报截止日期{deadline}已过，至今尚未提交，请尽快完成填报并提交。\n"
+    else:
+        subject = f"【填报提醒】{title}请于{deadline}前提交" if deadline else f"【填报提醒】{title}"
+        body = (
+            f"{title}尚未提交"
+            + (f"，填报截止日期为{deadline}" if deadline else "")
+            + "，请按时完成填报并提交。\n"
+        )
+    if manual:
+        body = f"{fy.region.finance_bureau}催办：" + body
+    body += f"\n填报链接：{_link(reverse('filing:start', args=[evaluation.pk]))}\n"
+    try:
+        send_mail(
+            subject, body + "\n（本邮件由绩效自评系统自动发送，请勿直接回复。）", None, emails
+        )
+    except OSError:
+        log.exception("催办邮件发送失败：%s", subject)
+        return False
+    return True

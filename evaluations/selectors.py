@@ -250,8 +250,14 @@ def dashboard_evaluations(
 ) -> QuerySet[Evaluation]:
     """One fiscal year's evaluations for the reviewers' dashboard: filtered, searched, sorted,
     with the count of open annotations; a fixed number of queries whatever the count."""
-    from django.db.models import Count
+    from django.db.models import Count, OuterRef, Subquery
 
+    from .models import DeadlineExtension, Reminder
+
+    last_reminder = Reminder.objects.filter(evaluation=OuterRef("pk")).order_by("-sent_at")
+    extension = DeadlineExtension.objects.filter(
+        fiscal_year=OuterRef("fiscal_year"), department=OuterRef("department")
+    ).order_by("-granted_at", "-id")
     qs = (
         Evaluation.objects.filter(fiscal_year=fiscal_year)
         .select_related("department", "fiscal_year")
@@ -259,7 +265,9 @@ def dashboard_evaluations(
             open_annotations=Count(
                 "annotations",
                 filter=Q(annotations__parent__isnull=True, annotations__resolved_at__isnull=True),
-            )
+            ),
+            last_reminded_at=Subquery(last_reminder.values("sent_at")[:1]),
+            extended_until=Subquery(extension.values("until")[:1]),
         )
     )
     if status:
@@ -412,3 +420,73 @@ def declaration_of(evaluation: Evaluation):
     from .models import TargetDeclaration
 
     return TargetDeclaration.objects.filter(evaluation=evaluation).first()
+
+
+# ---------------------------------------------------------------------------- the public pages
+
+PUBLIC_KINDS = {"whole": "部门整体支出", "project": "项目支出"}
+
+
+def published_years() -> list[int]:
+    """The years with at least one published report, latest first."""
+    from .models import PublishedReport
+
+    return sorted(
+        set(PublishedReport.objects.values_list("evaluation__fiscal_year__year", flat=True)),
+        reverse=True,
+    )
+
+
+def published_evaluations(
+    *, year: int | None = None, query: str = "", kind: str = ""
+) -> QuerySet[Evaluation]:
+    """The evaluations with a published report (current or superseded), for the public list:
+    by year (None: all), a text search over the department's name, short name and code and
+    the project's name, and the kind (whole | project | ""). Their reports, newest first, are
+    prefetched as `public_reports`."""
+    from .models import PublishedReport
+
+    qs = Evaluation.objects.filter(publications__isnull=False)
+    if year is not None:
+        qs = qs.filter(fiscal_year__year=year)
+    if query:
+        qs = qs.filter(
+            Q(department__name__icontains=query)
+            | Q(department__short_name__icontains=query)
+            | Q(department__code__icontains=query)
+            | Q(project__icontains=query)
+        )
+    if kind == "whole":
+        qs = qs.filter(project="")
+    elif kind == "project":
+        qs = qs.exclude(project="")
+    return (
+        qs.distinct()
+        .select_related("department__region", "fiscal_year", "rubric")
+        .prefetch_related(
+            Prefetch(
+                "publications",
+                queryset=PublishedReport.objects.order_by("-published_at", "-id"),
+                to_attr="public_reports",
+            )
+        )
+        .order_by("-fiscal_year__year", "department__code", "project")
+    )
+
+
+def published_report_for(region_code: str, year: int, department_code: str):
+    """The current published report of a department's 部门整体 evaluation for a year (the
+    stable public address), or None."""
+    from .models import PublishedReport
+
+    return (
+        PublishedReport.objects.filter(
+            evaluation__department__region__code=region_code,
+            evaluation__department__code=department_code,
+            evaluation__fiscal_year__year=year,
+            evaluation__project="",
+            superseded_at__isnull=True,
+        )
+        .order_by("-published_at", "-id")
+        .first()
+    )

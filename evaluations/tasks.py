@@ -46,3 +46,13 @@ def send_transition_notification(event_id: int) -> None:
     from .notify import transition_done
 
     transition_done(event_id)
+
+
+@task
+def send_due_reminders(day: str = "") -> None:
+    """The daily automatic reminders (see `manage.py send_reminders`)."""
+    import datetime
+
+    from .services.reminders import reminders_send_due
+
+    reminders_send_due(datetime.date.fromisoformat(day) if day else None)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import carry_over, evidence, filing, public, review, targets
+from .views import carry_over, evidence, filing, public, review, rounds, targets
 from .views import transfer as data_transfer
 
 app_name = "filing"
@@ -19,6 +19,7 @@ review_patterns = (
             targets.review_declaration,
             name="declaration",
         ),
+        path("evaluations/<int:pk>/extend/", rounds.extension_page, name="extend"),
         path("evaluations/<int:pk>/<slug:action>/", review.transition, name="transition"),
         path("jobs/", review.job_list, name="jobs"),
         path("jobs/<int:pk>/", review.job_page, name="job"),
@@ -35,6 +36,8 @@ review_patterns = (
             review.statistics_page,
             name="statistics",
         ),
+        path("<slug:region_code>/<int:year>/remind/", rounds.remind, name="remind"),
+        path("<slug:region_code>/rounds/open/", rounds.round_open_page, name="round_open"),
         path("<slug:region_code>/<int:year>/jobs/<slug:kind>/", review.job_start, name="job_start"),
     ],
     "review",
@@ -44,6 +47,11 @@ public_patterns = (
     [
         path("", public.published_list, name="list"),
         path("reports/<int:pk>/", public.published_download, name="download"),
+        path(
+            "<slug:region_code>/<int:year>/<slug:department_code>/",
+            public.department_report,
+            name="department",
+        ),
     ],
     "public",
 )

@@ -110,6 +110,9 @@ INPUT = Obj(
         "required": F("bool", "是否必填，默认 true"),
         "help": F("str", "填报说明"),
         "data_source": F("str", "数据来源，如 财决01-1表"),
+        "carry_over": F(
+            "bool", "开启新年度时是否沿用上一年度部门填写的值；默认 false，只用于部门填报的输入项"
+        ),
     },
     "输入项",
 )
@@ -141,6 +144,9 @@ REPORT_SECTION = Obj(
         "required": F("bool", "是否必填，默认 true"),
         "step": F(
             "str", "在哪一步填写：basic 基本情况，report 报告正文（默认）", enum=("basic", "report")
+        ),
+        "carry_over": F(
+            "bool", "开启新年度时是否沿用上一年度填写的文字；step: basic 默认 true，其余默认 false"
         ),
         "sub": F("str", "小标题，印在本段之前，如 1、预算编制管理"),
         "lead": F("str", "部门填写了内容时，印在其前的引导语，如 其主要职责是："),
@@ -503,6 +509,7 @@ class _Builder:
                     help=sec.get("help", ""),
                     required=sec.get("required", True),
                     step=sec.get("step", "report"),
+                    carry_over=sec.get("carry_over", sec.get("step", "report") == "basic"),
                     sub=sec.get("sub", ""),
                     lead=sec.get("lead", ""),
                     before=tuple(sec.get("before") or ()),
@@ -640,6 +647,8 @@ class _Builder:
                 raise RubricError(
                     f"{where}.formula: source: derived 须有 formula，其他来源不能有 formula"
                 )
+            if s.get("carry_over") and source != "department":
+                raise RubricError(f"{where}.carry_over: 只有部门填报的输入项可以沿用上一年度的值")
             if s.get("group") and s["group"] not in groups:
                 raise RubricError(f"{where}.group: 分组 {s['group']!r} 未在 input_groups 中定义")
             minimum = (
@@ -675,6 +684,7 @@ class _Builder:
                 required=s.get("required", source != "derived"),
                 help=s.get("help", ""),
                 data_source=s.get("data_source", ""),
+                carry_over=s.get("carry_over", False),
             )
         order = _dependency_order(formulas, {k: w for k, (w, _) in raw.items()})
         derived = [built[k] for k in order]

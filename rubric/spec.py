@@ -31,6 +31,7 @@ class InputSpec:
     required: bool = True
     help: str = ""
     data_source: str = ""  # e.g. 财决01-1表
+    carry_over: bool = False  # copied from the previous year's evaluation when a round opens
 
     @property
     def type(self) -> str:
@@ -115,6 +116,7 @@ class ReportSection:
     help: str = ""
     required: bool = True
     step: str = "report"  # the filing step it is written on: basic | report
+    carry_over: bool = False  # copied from the previous year when a round opens (basic: true)
     sub: str = ""  # a sub-heading printed above it, e.g. 1、预算编制管理
     lead: str = ""  # printed before the typed text when there is some, e.g. 其主要职责是：
     before: tuple[str, ...] = ()  # generated paragraphs (templates) before the typed text

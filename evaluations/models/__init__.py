@@ -25,12 +25,14 @@ from .review import (
     ReviewedScore,
     SubmissionSnapshot,
 )
+from .rounds import DeadlineExtension, Reminder
 
 __all__ = [
     "Annotation",
     "AuditLog",
     "BonusEvent",
     "BulkJob",
+    "DeadlineExtension",
     "Department",
     "DutyIndicator",
     "DutyTask",
@@ -46,6 +48,7 @@ __all__ = [
     "PdfRender",
     "PublishedReport",
     "Region",
+    "Reminder",
     "ReportSection",
     "ReviewedScore",
     "RubricVersion",

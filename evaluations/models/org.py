@@ -162,6 +162,26 @@ class FiscalYear(models.Model):
         help_text="设置后，部门可在本年度新建项目支出绩效自评（每个项目一份）。",
     )
     deadline = models.DateField("填报截止日期", null=True, blank=True)
+    # The yearly round (开启年度评价): a year opened with a deadline that closes it.
+    closes_at_deadline = models.BooleanField(
+        "截止后停止填报",
+        default=False,
+        help_text="勾选后，截止日期之后部门不能再修改自评，除非审核人为该部门延期。",
+    )
+    remind_days_before = models.PositiveSmallIntegerField(
+        "提前提醒天数",
+        default=7,
+        help_text="截止日期前多少天向尚未提交的部门发送提醒邮件；0 表示只在逾期后提醒。",
+    )
+    opened_at = models.DateTimeField("开启时间", null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="开启人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "年度"

@@ -24,7 +24,7 @@ from rubric import engine, fmt
 from rubric.methods import METHODS
 from rubric.spec import InputGroup
 
-from .. import comparison, feedback, selectors, services
+from .. import access, comparison, feedback, selectors, services, workflow
 from ..access import Access, Action
 from ..forms.filing import (
     BasicForm,
@@ -237,6 +237,10 @@ def _render(request, page: Page, handler, form, *, version=None, stale=False, st
         "stale_changes": _stale_changes(form) if stale else [],
         "error_summary": _error_summary(form),
         "editable": page.editable,
+        # a closed round past its deadline (no extension): why the filing is read-only
+        "closed_message": access.deadline_refusal(page.evaluation)
+        if page.evaluation.status in workflow.EDITABLE
+        else None,
         "annotations": annotations,
         # the reviewer's open 批注 and 复核分, each with the place to act on it; per step for
         # the step list; the ones whose row has been deleted (所属指标已删除)

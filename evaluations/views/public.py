@@ -4,9 +4,10 @@ draft preview PDF for filers and reviewers, rendered by the worker and served fr
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,40 +20,60 @@ from ..selectors import current_render
 
 render_page = render
 
+PUBLIC_PAGE_SIZE = 20
+
 
 @require_GET
 def published_list(request: HttpRequest) -> HttpResponse:
-    reports = list(
-        PublishedReport.objects.select_related(
-            "evaluation__department__region", "evaluation__fiscal_year"
-        ).order_by(
-            "-evaluation__fiscal_year__year",
-            "evaluation__department__code",
-            "evaluation__project",
-            "-published_at",
-        )
-    )
-    years = sorted({r.evaluation.fiscal_year.year for r in reports}, reverse=True)
-    try:
-        year = int(request.GET.get("year", years[0] if years else 0))
-    except ValueError:
-        year = years[0] if years else 0
-    current, superseded = [], {}
-    for r in reports:
-        if r.evaluation.fiscal_year.year != year:
-            continue
-        if r.superseded_at is None:
-            current.append(r)
-        else:
-            superseded.setdefault(r.evaluation_id, []).append(r)
-    rows = [(r, superseded.pop(r.evaluation_id, [])) for r in current]
-    # Departments whose only versions are superseded (reopened, not yet republished).
-    orphans = [versions for versions in superseded.values()]
+    """The published reports: by year (default the latest; 全部年度 too), a search over the
+    department (and project) names, and the kind (部门整体 / 项目支出), paginated."""
+    years = selectors.published_years()
+    raw_year = request.GET.get("year", "")
+    if raw_year == "all":
+        year = None
+    else:
+        try:
+            year = int(raw_year)
+        except ValueError:
+            year = years[0] if years else 0
+    query = " ".join(request.GET.get("q", "").split())[:50]
+    kind = request.GET.get("kind", "")
+    if kind not in selectors.PUBLIC_KINDS:
+        kind = ""
+    evaluations = selectors.published_evaluations(year=year, query=query, kind=kind)
+    page = Paginator(evaluations, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for e in page.object_list:
+        current = next((r for r in e.public_reports if r.superseded_at is None), None)
+        older = [r for r in e.public_reports if r.superseded_at is not None]
+        rows.append((e, current, older))
+    params = {"year": "all" if year is None else year, "q": query, "kind": kind}
     return render(
         request,
         "public/list.html",
-        {"years": years, "year": year, "rows": rows, "orphans": orphans},
+        {
+            "years": years,
+            "year": year,
+            "query": query,
+            "kind": kind,
+            "kinds": selectors.PUBLIC_KINDS,
+            "page": page,
+            "rows": rows,
+            "filters": urlencode({k: v for k, v in params.items() if v not in ("", None)}),
+            "filtered": bool(query or kind),
+        },
     )
+
+
+@require_GET
+def department_report(request: HttpRequest, region_code: str, year: int, department_code: str):
+    """The stable address of a department's published 部门整体 report for a year
+    (/public/<region>/<year>/<department>/): redirects to the current published file, which
+    changes only when a reopened evaluation is published again."""
+    report = selectors.published_report_for(region_code, year, department_code)
+    if report is None:
+        raise Http404("该部门该年度尚无已公开的报告")
+    return redirect("public:download", report.pk)
 
 
 @require_GET

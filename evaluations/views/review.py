@@ -59,12 +59,18 @@ def review_home(request: HttpRequest) -> HttpResponse:
         .first()
     )
     if fy is None:
-        raise Http404("你不是任何区域的审核人")
+        region = selectors.reviewer_regions(request.user).first()
+        if region is None:
+            raise Http404("你不是任何区域的审核人")
+        return redirect("review:round_open", region.code)  # no year yet: open the first round
     return redirect("review:dashboard", fy.region.code, fy.year)
 
 
 def _overdue(evaluation, today) -> bool:
     deadline = evaluation.fiscal_year.deadline
+    extended = getattr(evaluation, "extended_until", None)  # 延期 (dashboard rows)
+    if deadline and extended and extended > deadline:
+        deadline = extended
     return bool(
         deadline and today > deadline and evaluation.status in (Status.DRAFT, Status.RETURNED)
     )

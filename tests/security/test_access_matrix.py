@@ -76,6 +76,8 @@ EXPECTED: dict[str, Decision] = {
     "session_extend": Decision("POST", row(401, 200, 200, 200, 200, 200), anonymous_get=405),
     "public:list": Decision("GET", ALL_200),
     "public:download": Decision("GET", ALL_200),
+    # the stable address of a department's published report: a redirect to the file, for all
+    "public:department": Decision("GET", row(302, 302, 302, 302, 302, 302)),
     "filing:home": Decision("GET", row(302, 200, 200, 302, 302, 302)),
     # 新建项目支出自评: no year of the user's departments has a project rubric here, so a
     # redirect home with a message for everyone (tests/evaluations/test_projects.py has the rest).
@@ -126,9 +128,17 @@ EXPECTED: dict[str, Decision] = {
     # back to the dashboard, no change); 统计分析 of the region's year.
     "review:bulk": Decision("POST", REVIEW_ACTION),
     "review:statistics": Decision("GET", REVIEW_PAGE),
+    # The yearly round: opening it (POST without a body: the form again with its errors),
+    # 催办 (POST without a selection: a message), 延期 (the form again with its errors).
+    "review:round_open": Decision("GET", REVIEW_PAGE, post=row(302, 404, 404, 200, 404, 200)),
+    "review:remind": Decision("POST", REVIEW_ACTION),
+    "review:extend": Decision("GET", REVIEW_PAGE, post=row(302, 404, 404, 200, 404, 200)),
     # For load balancers: up or down, nothing else, no login.
     "healthz": Decision("GET", ALL_200),
 }
+
+# Pages without login that redirect (not to the login page) for everyone.
+PUBLIC_REDIRECTS = {"public:department"}
 
 # The (url name, role) cells whose POST changes the seed evaluation, by state. Every other
 # request (all GETs included) must leave it exactly as it was.
@@ -262,6 +272,7 @@ def urls_for(name: str, params: set[str], w) -> list[str]:
         "evidence_id": w.evidence.pk,
         "annotation_id": w.annotation.pk,
         "action": ACTION,
+        "department_code": w.evaluation.department.code,
     }
     assert params <= {*values, "step"}, f"{name}: no value for {params - {*values, 'step'}}"
     kwargs = {k: values[k] for k in params if k != "step"}
@@ -330,7 +341,7 @@ class Matrix:
             self.problems.append(f"{where}: status {status}, expected {expected}")
         if status == 302:
             login = response.url.startswith(reverse("login"))
-            if (role == "anonymous" or name == "logout") != login:
+            if (role == "anonymous" or name == "logout") != login and name not in PUBLIC_REDIRECTS:
                 self.problems.append(f"{where}: redirected to {response.url}")
         if may_change and before == after:
             self.problems.append(f"{where}: the allowed action changed nothing")
