@@ -159,20 +159,21 @@ def project_targets(user: User):
 # ---------------------------------------------------------------------------- review side
 
 
+def _previous_year(evaluation: Evaluation) -> dict:
+    """The one rule for "last year's evaluation": the same department and region, the same kind
+    (部门整体, or the same 项目), the fiscal year before."""
+    return {
+        "department_id": evaluation.department_id,
+        "project": evaluation.project,
+        "fiscal_year__region_id": evaluation.fiscal_year.region_id,
+        "fiscal_year__year": evaluation.fiscal_year.year - 1,
+    }
+
+
 def previous_year_evaluation(evaluation: Evaluation) -> Evaluation | None:
-    """The same department's evaluation of the previous fiscal year (the same kind: 部门整体,
-    or the same 项目), prefetched for scoring; None where there is none. Whoever may see
-    `evaluation` may see this one: same department, same region."""
-    return (
-        evaluations_for_scoring()
-        .filter(
-            department_id=evaluation.department_id,
-            project=evaluation.project,
-            fiscal_year__region_id=evaluation.fiscal_year.region_id,
-            fiscal_year__year=evaluation.fiscal_year.year - 1,
-        )
-        .first()
-    )
+    """Last year's evaluation (_previous_year), prefetched for scoring; None where there is
+    none. Whoever may see `evaluation` may see this one: same department, same region."""
+    return evaluations_for_scoring().filter(**_previous_year(evaluation)).first()
 
 
 # The evaluations the statistics count: submitted to the finance bureau or past it (a draft's
@@ -400,16 +401,24 @@ def current_render(evaluation: Evaluation, kind: str = "draft"):
 
 
 def previous_evaluation(evaluation: Evaluation) -> Evaluation | None:
-    """The same department's evaluation of the year before (the same project, for a 项目支出
-    evaluation), if there is one."""
+    """Last year's evaluation (_previous_year), if there is one: what 从上一年度复制 copies."""
+    return (
+        Evaluation.objects.filter(**_previous_year(evaluation))
+        .select_related("fiscal_year")
+        .first()
+    )
+
+
+def latest_earlier_evaluation(evaluation: Evaluation) -> Evaluation | None:
+    """The department's latest 部门整体 evaluation of an earlier year (not only the year
+    before: a department may have skipped one), what opening a round carries over."""
     return (
         Evaluation.objects.filter(
             department_id=evaluation.department_id,
-            project=evaluation.project,
-            fiscal_year__region_id=evaluation.fiscal_year.region_id,
-            fiscal_year__year=evaluation.fiscal_year.year - 1,
+            project="",
+            fiscal_year__year__lt=evaluation.fiscal_year.year,
         )
-        .select_related("fiscal_year")
+        .order_by("-fiscal_year__year")
         .first()
     )
 

@@ -26,6 +26,7 @@ from ..models import (
     ReportSection,
     RubricVersion,
 )
+from ..selectors import latest_earlier_evaluation
 from .common import refresh_totals
 from .errors import FieldInvalid, NotFound, ServiceError
 
@@ -122,26 +123,13 @@ def _open_locked(actor, region, year, rubric, deadline, chosen, remind_days_befo
             evaluation = Evaluation.objects.create(
                 department=department, fiscal_year=fy, rubric=rubric
             )
-            previous = previous_evaluation(evaluation)
+            previous = latest_earlier_evaluation(evaluation)
             if previous is not None:
                 carry_over(previous, evaluation)
             result.created.append(evaluation)
         for evaluation in result.created:
             refresh_totals(evaluation.pk)
     return result
-
-
-def previous_evaluation(evaluation: Evaluation) -> Evaluation | None:
-    """The department's latest 部门整体 evaluation of an earlier year, if any."""
-    return (
-        Evaluation.objects.filter(
-            department_id=evaluation.department_id,
-            project="",
-            fiscal_year__year__lt=evaluation.fiscal_year.year,
-        )
-        .order_by("-fiscal_year__year")
-        .first()
-    )
 
 
 def carry_over(previous: Evaluation, evaluation: Evaluation) -> None:
