@@ -5,19 +5,8 @@ from last year), of which the page shows only the target side."""
 from __future__ import annotations
 
 from ..models import Evaluation, TargetDeclaration
+from ..services.declaration import TARGET_FIELDS
 from .filing import DutyForms, DutyGoalForm, RowForm, RowFormSet, TaskFormSet, row_prefix
-
-TARGET_INITIAL = (
-    "name",
-    "target_text",
-    "operator",
-    "target_value",
-    "target_max",
-    "target_date",
-    "unit",
-    "points",
-    "core",
-)
 
 
 def _declared_initial(declaration: TargetDeclaration) -> list[dict]:
@@ -25,7 +14,7 @@ def _declared_initial(declaration: TargetDeclaration) -> list[dict]:
         {
             "name": t["name"],
             "section": t.get("section", ""),
-            "rows": [{n: r.get(n) for n in TARGET_INITIAL} for r in t.get("rows", [])],
+            "rows": [{n: r.get(n) for n in TARGET_FIELDS} for r in t.get("rows", [])],
         }
         for t in declaration.tasks
     ]
@@ -37,7 +26,7 @@ def _current_initial(evaluation: Evaluation) -> list[dict]:
             "name": t.name,
             "section": t.section,
             "rows": [
-                {n: v for n, v in RowForm.initial_for(r).items() if n in TARGET_INITIAL}
+                {n: v for n, v in RowForm.initial_for(r).items() if n in TARGET_FIELDS}
                 for r in t.rows.all()
             ],
         }
