@@ -145,7 +145,7 @@ def test_chinese_file_input_by_keyboard_shows_the_chosen_files(page: Page, tmp_p
     seed = evaluation(SEED_DEPARTMENT)
     login(page, "filer")
     page.goto(step_url(seed.pk, "management"))
-    file_input = page.get_by_label("选择佐证材料文件").first
+    file_input = page.get_by_label("上传文件到材料库（可多选）").first
     box = file_input.locator("xpath=..")
     expect(box).to_contain_text("选择文件")
     expect(box).to_contain_text("未选择文件")

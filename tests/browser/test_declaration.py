@@ -77,7 +77,7 @@ def test_declare_approve_then_change_a_target_with_its_reason(
     expect(page.locator("[data-row]").first.locator("[name$='-actual_value']")).to_have_value("16")
     reason.fill("年中调整工作安排。")
     page.get_by_test_id("save-draft").click()
-    expect(page.get_by_text("已保存")).to_be_visible()
+    expect(page.get_by_text("“履职效能”已保存。")).to_be_visible()
     row = DutyIndicator.objects.get(
         task__evaluation=blank, name="开展政治理论学习活动", deleted_at=None
     )
