@@ -114,7 +114,7 @@ def dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse
     )
 
 
-def _selection(request: HttpRequest, fy: FiscalYear) -> tuple[list[int], dict]:
+def dashboard_selection(request: HttpRequest, fy: FiscalYear) -> tuple[list[int], dict]:
     """The dashboard's selection: the ticked rows, or (scope=filter) every evaluation matching
     the filter the dashboard showed; always within the fiscal year the user reviews."""
     status = request.POST.get("status", "")
@@ -144,7 +144,7 @@ def bulk(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
     one at a time (a summary of what was done and, per refused row, why), or 导出 the
     selection. Engineer I's 催办 is one more action here."""
     fy = _fiscal_year(request, region_code, year)
-    ids, filters = _selection(request, fy)
+    ids, filters = dashboard_selection(request, fy)
     action = request.POST.get("action", "")
     comment = request.POST.get("comment", "")
     back = reverse("review:dashboard", args=[fy.region.code, fy.year])

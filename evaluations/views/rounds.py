@@ -16,6 +16,7 @@ from ..forms.rounds import ExtensionForm, RoundOpenForm
 from ..models import FiscalYear
 from ..services.reminders import reminders_send_manual
 from ..services.rounds import extension_grant, round_open
+from .review import dashboard_selection
 
 
 def _region(request: HttpRequest, region_code: str):
@@ -99,7 +100,9 @@ def remind(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
         fy = FiscalYear.objects.select_related("region").get(region=region, year=year)
     except FiscalYear.DoesNotExist as exc:
         raise Http404("该区域没有这个年度") from exc
-    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    ids, _filters = dashboard_selection(
+        request, fy
+    )  # the dashboard's selection: ticked, or the filter
     if not ids:
         messages.error(request, "请先勾选要催办的部门。")
     else:

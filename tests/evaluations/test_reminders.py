@@ -187,6 +187,19 @@ def test_dashboard_remind_action_and_last_reminder_column(round_2023, reviewer_c
     assert "请先勾选要催办的部门。" in nothing.content.decode()
 
 
+def test_remind_all_matching_the_dashboard_filter(round_2023, reviewer_client):
+    """「选择全部符合当前筛选条件」 with 催办: every evaluation the filter shows, none ticked."""
+    _fy, evaluations = round_2023
+    response = reviewer_client.post(
+        reverse("review:remind", args=["nansha", 2023]),
+        {"scope": "filter", "status": "draft", "q": "", "sort": "department"},
+        follow=True,
+    )
+    assert "已催办 2 个部门" in response.content.decode()
+    drafts = {evaluations[SEED_DEPARTMENT].pk, evaluations["nansha-third"].pk}  # blank: submitted
+    assert {r.evaluation_id for r in Reminder.objects.all()} == drafts
+
+
 def test_remind_action_refused_to_filers(round_2023, filer_client):
     response = filer_client.post(reverse("review:remind", args=["nansha", 2023]), {"ids": ["1"]})
     assert response.status_code == 404
