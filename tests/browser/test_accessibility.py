@@ -218,9 +218,14 @@ def test_declaration_and_draft_pdf_progress_have_no_serious_violations(page: Pag
 
 
 def test_round_jobs_statistics_and_declaration_review_have_no_serious_violations(page: Page):
+    import datetime
+
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
 
     from evaluations.models import BulkJob, FiscalYear
+    from evaluations.services.rounds import extension_grant
+    from tests.review.test_statistics import scored
 
     seed = evaluation(SEED_DEPARTMENT)
     declared(seed)
@@ -236,6 +241,18 @@ def test_round_jobs_statistics_and_declaration_review_have_no_serious_violations
         message="2 个部门已完成，1 个失败",
         created_by=reviewer,
     )
+    # 统计分析 with its charts and tables filled; a 延期 record in the page's table
+    scored(fy, "stat-a", "submitted", duty=50, lower={"1.1.5": 1}, reviewer=reviewer)
+    scored(fy, "stat-b", "approved", duty=30, lower={"3.1.1": 0}, reviewer=reviewer)
+    fy.closes_at_deadline = True
+    fy.save(update_fields=["closes_at_deadline"])
+    extension_grant(
+        actor=reviewer,
+        fiscal_year=fy,
+        department=seed.department,
+        until=max(fy.deadline, timezone.localdate()) + datetime.timedelta(days=30),
+        reason="部门主要负责人调整，需补充佐证材料后再提交。",
+    )
     login(page, "reviewer")
     check(
         page,
@@ -249,6 +266,13 @@ def test_round_jobs_statistics_and_declaration_review_have_no_serious_violations
             "/accounts/password/",
         ],
     )
+    # 开启年度评价's radios and boxes are Bootstrap's: their label set apart from the input
+    page.goto("/review/nansha/rounds/open/")
+    for name in ("scope", "departments"):
+        box = page.locator(f"input[name={name}]").first
+        label = page.locator(f"label[for={box.get_attribute('id')}]")
+        gap = label.bounding_box()["x"] - (box.bounding_box()["x"] + box.bounding_box()["width"])
+        assert gap >= 5, (name, gap)
 
 
 def test_bulk_summary_and_public_filters_have_no_serious_violations(page: Page, settings, tmp_path):
