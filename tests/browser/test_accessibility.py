@@ -158,8 +158,9 @@ def test_navbar_collapses_on_a_phone_and_keeps_logout_visible(page: Page):
 def test_chinese_file_input_by_keyboard_shows_the_chosen_files(page: Page, tmp_path):
     seed = evaluation(SEED_DEPARTMENT)
     login(page, "filer")
-    page.goto(step_url(seed.pk, "management"))
-    file_input = page.get_by_label("选择佐证材料文件").first
+    # the data template's picker on 数据填报 (the evidence pickers upload as soon as chosen)
+    page.goto(step_url(seed.pk, "figures"))
+    file_input = page.get_by_label("选择填好的数据模板")
     box = file_input.locator("xpath=..")
     expect(box).to_contain_text("选择文件")
     expect(box).to_contain_text("未选择文件")
@@ -167,11 +168,10 @@ def test_chinese_file_input_by_keyboard_shows_the_chosen_files(page: Page, tmp_p
     file_input.focus()  # reachable by keyboard, its focus ring drawn on the button
     ring = box.locator("label").evaluate("e => getComputedStyle(e).outlineStyle")
     assert ring != "none"
-    a, b = tmp_path / "决算报表.pdf", tmp_path / "会议纪要.pdf"
-    a.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    b.write_bytes(b"%PDF-1.4\n%%EOF\n")
-    file_input.set_input_files([a, b])
-    expect(box).to_contain_text("已选择 2 个文件：决算报表.pdf、会议纪要.pdf")
+    chosen = tmp_path / "南沙区政协数据模板.xlsx"
+    chosen.write_bytes(b"PK\x03\x04")
+    file_input.set_input_files(chosen)
+    expect(box).to_contain_text("已选择：南沙区政协数据模板.xlsx")
     file_input.set_input_files([])
     expect(box).to_contain_text("未选择文件")
 
