@@ -54,13 +54,13 @@ class RoundOpenForm(forms.Form):
         label="参加部门",
         choices=[("all", "本区域全部部门"), ("selected", "只选以下部门")],
         initial="all",
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     departments = forms.ModelMultipleChoiceField(
         label="部门",
         queryset=Department.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         error_messages={"invalid_choice": "所选部门不属于本区域。"},
     )
 
