@@ -29,6 +29,7 @@ from ..models import (
 from ..selectors import latest_earlier_evaluation
 from .common import refresh_totals
 from .errors import FieldInvalid, NotFound, ServiceError
+from .text import checked
 
 REASON_MAX_LENGTH = DeadlineExtension._meta.get_field("reason").max_length
 
@@ -212,7 +213,7 @@ def extension_grant(
     access.require_round(actor, fiscal_year.region)
     if department.region_id != fiscal_year.region_id:
         raise NotFound("没有找到该部门")
-    reason = " ".join(reason.split())
+    reason = " ".join(checked(reason, "extension_reason", field="reason").split())
     if not reason:
         raise FieldInvalid("reason", "请填写延期理由。")
     if len(reason) > REASON_MAX_LENGTH:

@@ -42,6 +42,7 @@ LIMITS: dict[str, Limit] = {
     "reviewed_reason": Limit("复核理由", 1_000),
     "event": Limit("加减分事项", 500),
     "project": Limit("项目名称", 200),
+    "extension_reason": Limit("延期理由", 500),
     "search": Limit("搜索", 50),
     "file_name": Limit("文件名", 200),
 }

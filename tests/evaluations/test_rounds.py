@@ -322,6 +322,8 @@ def test_an_expired_extension_closes_again(closed, users):
         ("filer", 5, "理由", NotFound),
         ("reviewer", 0, "理由", FieldInvalid),  # not after the deadline
         ("reviewer", 5, "   ", FieldInvalid),
+        ("reviewer", 5, "理由\x00", FieldInvalid),  # a NUL: PostgreSQL would refuse it (a 500)
+        ("reviewer", 5, "长" * 501, FieldInvalid),
     ],
 )
 def test_extension_refusals(closed, users, who, until_days, reason, error):
