@@ -101,6 +101,9 @@ EXPECTED: dict[str, Decision] = {
     "filing:evidence_attach": Decision("POST", OBJECT_ACTION),
     # 从上一年度复制: the fixture's evaluation has no previous year, so a message only
     "filing:copy_previous": Decision("POST", OBJECT_ACTION),
+    # 绩效目标申报: seen by whoever sees the evaluation; an empty POST is the form again with
+    # its errors for the filer (who may edit it), a message and back for everyone else.
+    "filing:targets": Decision("GET", OBJECT_PAGE, post=row(302, 200, 404, 302, 404, 302)),
     "filing:evidence_detach": Decision("POST", OBJECT_ACTION),
     "filing:annotation_reply": Decision("POST", OBJECT_ACTION),
     "filing:annotation_resolve": Decision("POST", OBJECT_ACTION),
@@ -115,6 +118,8 @@ EXPECTED: dict[str, Decision] = {
     "review:publish": Decision("POST", REVIEW_ACTION),
     "review:publish_status": Decision("GET", REVIEW_PAGE),
     "review:transition": Decision("POST", REVIEW_ACTION),
+    # 批复 / 退回 the declaration: the region's reviewers (a refusal is a message and back)
+    "review:declaration": Decision("POST", REVIEW_ACTION),
     # Bulk jobs belong to a region's fiscal year: its reviewers and admins.
     "review:job_start": Decision("POST", REVIEW_ACTION),
     "review:job": Decision("GET", REVIEW_PAGE),
