@@ -6,4 +6,8 @@ class EvaluationsConfig(AppConfig):
     verbose_name = "部门整体支出绩效自评"
 
     def ready(self) -> None:
-        from . import audit, session  # noqa: F401 - connect the login and password signal handlers
+        from django.db.models.signals import post_migrate
+
+        from . import audit, session, stamps  # noqa: F401 - connect the login and password signal handlers
+
+        post_migrate.connect(stamps.install_after_migrate, sender=self)

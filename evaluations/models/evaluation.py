@@ -50,6 +50,9 @@ class Evaluation(Staffing):
     # filer's saves bump `version` too; the finance bureau's 复核分 and figures only this):
     # the PDF cache's key (models.PdfRender).
     revision = models.PositiveIntegerField("内容修订号", default=0)
+    # Changed by the database on every write to this row or to a row that belongs to it
+    # (evaluations.stamps): the page cache's key. Never written by the code.
+    page_stamp = models.BigIntegerField("页面版本", default=0, editable=False)
     signed_unit = models.CharField(
         "署名单位",
         max_length=200,

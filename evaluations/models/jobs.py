@@ -24,6 +24,9 @@ class BulkJob(models.Model):
     ACTIVE = (State.QUEUED, State.RUNNING)
 
     kind = models.CharField("任务", max_length=30, choices=Kind.choices)
+    # Changed by the database on every write to this row (evaluations.stamps): the
+    # page cache's key. Never written by the code.
+    page_stamp = models.BigIntegerField("页面版本", default=0, editable=False)
     fiscal_year = models.ForeignKey(
         FiscalYear, verbose_name="年度", on_delete=models.CASCADE, related_name="jobs"
     )

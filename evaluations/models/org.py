@@ -16,6 +16,9 @@ class Region(models.Model):
     """A jurisdiction whose finance bureau (财政局) reviews its departments' filings."""
 
     code = models.SlugField("编码", max_length=50, unique=True)
+    # Changed by the database on every write to this row (evaluations.stamps): the
+    # page cache's key. Never written by the code.
+    page_stamp = models.BigIntegerField("页面版本", default=0, editable=False)
     name = models.CharField("区域名称", max_length=100)
     finance_bureau = models.CharField("财政部门", max_length=100)
     reviewers = models.ManyToManyField(
@@ -74,6 +77,9 @@ class Department(Staffing):
     code = models.SlugField("单位编码", max_length=50, unique=True)
     name = models.CharField("单位名称", max_length=200)
     short_name = models.CharField("简称", max_length=100, blank=True)
+    # Changed by the database on every write to this row (evaluations.stamps): the
+    # page cache's key. Never written by the code.
+    page_stamp = models.BigIntegerField("页面版本", default=0, editable=False)
     parent = models.ForeignKey(
         "self",
         verbose_name="主管部门",
@@ -152,6 +158,9 @@ class FiscalYear(models.Model):
     )
     year = models.PositiveSmallIntegerField("年度")
     rubric = models.ForeignKey(RubricVersion, verbose_name="评分体系", on_delete=models.PROTECT)
+    # Changed by the database on every write to this row (evaluations.stamps): the
+    # page cache's key. Never written by the code.
+    page_stamp = models.BigIntegerField("页面版本", default=0, editable=False)
     project_rubric = models.ForeignKey(
         RubricVersion,
         verbose_name="项目支出评分体系",
