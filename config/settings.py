@@ -213,6 +213,22 @@ STORAGES = {
     },
 }
 
+# The whole-page cache of the review page, the filing steps, the dashboard and the filer's
+# home (evaluations/pagecache.py): each process's memory, keyed by the database's page stamps,
+# so processes never disagree and nothing stale is served. PAGE_CACHE_SECONDS bounds the age of
+# an entry (what no stamp sees, e.g. a renamed user), PAGE_CACHE_ENTRIES the memory (pages are
+# 10–250 KB). PAGE_CACHE=0 turns it off.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", True)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "TIMEOUT": int(env("PAGE_CACHE_SECONDS", "600")),
+        "OPTIONS": {"MAX_ENTRIES": int(env("PAGE_CACHE_ENTRIES", "300"))},
+    },
+}
+
 # Background work (PDF rendering, bulk jobs, e-mail): Django's tasks framework; never run inside
 # a web request. TASKS_BACKEND=database (production): stored in the database and run by
 # `manage.py db_worker` (the worker service of docker-compose). thread (the development

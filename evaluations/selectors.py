@@ -499,3 +499,129 @@ def published_report_for(region_code: str, year: int, department_code: str):
         .order_by("-published_at", "-id")
         .first()
     )
+
+
+# ---------------------------------------------------------------------------- page cache keys
+# What each cached page (evaluations.pagecache) is drawn from, read in one query: the page
+# stamps of its rows (evaluations.stamps; the database changes them on every write), the user's
+# roles and the navigation bar's data. None: not cached (no role here; the view gives its 404).
+
+
+def _aggregate(table: str, where: str) -> str:
+    """Sum of stamps, count and largest id of a table's rows: any write, insert or delete among
+    them changes at least one of the three."""
+    return ", ".join(
+        f"(SELECT {expr} FROM {table} WHERE {where})"
+        for expr in ("COALESCE(SUM(page_stamp), 0)", "COUNT(*)", "COALESCE(MAX(id), 0)")
+    )
+
+
+def _navigation_columns(vendor: str) -> str:
+    """The navigation bar (templates/base.html): whether the user reviews any region, and the
+    user's departments with their stamps (names). Params: user, user."""
+    rows = (
+        "SELECT CAST(d.id AS TEXT) || ':' || CAST(d.page_stamp AS TEXT) AS item "
+        "FROM evaluations_department d JOIN evaluations_department_filers f "
+        "ON f.department_id = d.id WHERE f.user_id = %s"
+    )
+    if vendor == "postgresql":
+        departments = f"(SELECT string_agg(item, ',' ORDER BY item) FROM ({rows}) nav)"
+    else:
+        departments = f"(SELECT group_concat(item, ',') FROM ({rows} ORDER BY item) nav)"
+    return "EXISTS (SELECT 1 FROM evaluations_region_reviewers WHERE user_id = %s), " + departments
+
+
+def _key_row(sql: str, params: list) -> tuple | None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def page_key_evaluation(user: User, pk: int) -> tuple | None:
+    """The review page and the filing steps of evaluation `pk`: its department's evaluations
+    (this one and last year's, which the pages compare with), its department, year and
+    region, and the user's roles on it."""
+    from django.db import connection
+
+    if not user.is_authenticated:
+        return None
+    sql = (
+        "SELECT d.page_stamp, fy.page_stamp, r.page_stamp, "
+        + _aggregate("evaluations_evaluation", "department_id = e.department_id")
+        + ", EXISTS (SELECT 1 FROM evaluations_department_filers f"
+        " WHERE f.department_id = e.department_id AND f.user_id = %s)"
+        ", EXISTS (SELECT 1 FROM evaluations_region_reviewers v"
+        " WHERE v.region_id = d.region_id AND v.user_id = %s), "
+        + _navigation_columns(connection.vendor)
+        + " FROM evaluations_evaluation e"
+        " JOIN evaluations_department d ON d.id = e.department_id"
+        " JOIN evaluations_fiscalyear fy ON fy.id = e.fiscal_year_id"
+        " JOIN evaluations_region r ON r.id = d.region_id WHERE e.id = %s"
+    )
+    row = _key_row(sql, [user.pk, user.pk, user.pk, user.pk, pk])
+    if row is None or not (row[6] or row[7] or user.is_superuser):
+        return None
+    return ("evaluation", pk, *row)
+
+
+def page_key_dashboard(user: User, region_code: str, year: int) -> tuple | None:
+    """The review dashboard of a region's year: the year's evaluations, the region's departments
+    and years, the year's bulk jobs, and whether the user reviews the region."""
+    from django.db import connection
+
+    if not user.is_authenticated:
+        return None
+    sql = (
+        "SELECT fy.page_stamp, r.page_stamp, "
+        + ", ".join(
+            (
+                _aggregate("evaluations_evaluation", "fiscal_year_id = fy.id"),
+                _aggregate("evaluations_department", "region_id = r.id"),
+                _aggregate("evaluations_bulkjob", "fiscal_year_id = fy.id"),
+                _aggregate("evaluations_fiscalyear", "region_id = r.id"),
+            )
+        )
+        + ", EXISTS (SELECT 1 FROM evaluations_region_reviewers v"
+        " WHERE v.region_id = r.id AND v.user_id = %s), "
+        + _navigation_columns(connection.vendor)
+        + " FROM evaluations_fiscalyear fy JOIN evaluations_region r ON r.id = fy.region_id"
+        " WHERE r.code = %s AND fy.year = %s"
+    )
+    row = _key_row(sql, [user.pk, user.pk, user.pk, region_code, year])
+    if row is None or not (row[14] or user.is_superuser):
+        return None
+    return ("dashboard", region_code, year, *row)
+
+
+def page_key_home(user: User) -> tuple | None:
+    """The filer's home: the evaluations of the user's departments, the years and regions of
+    those departments (rounds, 项目支出 rubrics), and the navigation (which also tells whether
+    the user has departments or reviews a region: `navigation_of`)."""
+    from django.db import connection
+
+    if not user.is_authenticated:
+        return None
+    mine = "SELECT department_id FROM evaluations_department_filers WHERE user_id = %s"
+    regions = f"SELECT region_id FROM evaluations_department WHERE id IN ({mine})"
+    sql = (
+        "SELECT "
+        + ", ".join(
+            (
+                _aggregate("evaluations_evaluation", f"department_id IN ({mine})"),
+                _aggregate("evaluations_fiscalyear", f"region_id IN ({regions})"),
+                _aggregate("evaluations_region", f"id IN ({regions})"),
+            )
+        )
+        + ", "
+        + _navigation_columns(connection.vendor)
+    )
+    row = _key_row(sql, [user.pk] * 11)
+    return ("home", *row)
+
+
+def navigation_of(key: tuple) -> tuple[bool, bool]:
+    """(reviews a region, has departments) from a page key's navigation columns (its last two)."""
+    return bool(key[-2]), bool(key[-1])

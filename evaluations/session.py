@@ -222,9 +222,14 @@ def session_context(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from . import pagecache
+
     return {
         "session_policy": {
-            "remaining": remaining_seconds(request.session),
+            # a page drawn for the page cache holds a placeholder, filled in for each request
+            "remaining": pagecache.REMAINING_PLACEHOLDER
+            if pagecache.drawing(request)
+            else remaining_seconds(request.session),
             "warn": int(settings.SESSION_IDLE_WARNING_SECONDS),
             "warn_minutes": -(-int(settings.SESSION_IDLE_WARNING_SECONDS) // 60),
             "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT_MINUTES),

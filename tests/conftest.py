@@ -9,6 +9,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with an empty page cache: ids and stamps come round again when a test's
+    transaction is rolled back (evaluations.pagecache keys on them)."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()
+
+
 @pytest.fixture
 def seeded(db):
     """The demo data: rubric, the 南沙区政协 2022 case, an empty evaluation, demo users."""

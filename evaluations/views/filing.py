@@ -24,7 +24,7 @@ from rubric import engine, fmt
 from rubric.methods import METHODS
 from rubric.spec import InputGroup
 
-from .. import access, comparison, feedback, selectors, services, workflow
+from .. import access, comparison, feedback, pagecache, selectors, services, workflow
 from ..access import Access, Action
 from ..forms.filing import (
     BasicForm,
@@ -47,11 +47,11 @@ from . import autosave
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    if not selectors.user_departments(request.user).exists() and (
-        selectors.reviewer_regions(request.user).exists()
-    ):
+    key = selectors.page_key_home(request.user)
+    reviews, has_departments = selectors.navigation_of(key)
+    if reviews and not has_departments:
         return redirect("review:home")
-    return _home(request)
+    return pagecache.serve(request, key, lambda: _home(request))
 
 
 def _home(request: HttpRequest, project_form: ProjectCreateForm | None = None) -> HttpResponse:
@@ -170,6 +170,13 @@ def evaluation_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def step_view(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    if request.method == "GET" and not autosave.is_autosave(request):
+        key = selectors.page_key_evaluation(request.user, pk)
+        return pagecache.serve(request, key, lambda: _step(request, pk, step))
+    return _step(request, pk, step)
+
+
+def _step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     page = _page(request, pk, step)
     handler = HANDLERS[step]
     if autosave.is_autosave(request):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from config.limits import upload_refused
 from rubric import fmt
 
-from .. import comparison, feedback, selectors, services, snapshot, tabular
+from .. import comparison, feedback, pagecache, selectors, services, snapshot, tabular
 from ..access import Access, Action, evaluation_with_access, job_kinds_for
 from ..forms.fields import PercentField, ScoreField
 from ..models import BulkJob, Evaluation, FiscalYear
@@ -78,6 +78,11 @@ def _overdue(evaluation, today) -> bool:
 
 @login_required
 def dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
+    key = selectors.page_key_dashboard(request.user, region_code, year)
+    return pagecache.serve(request, key, lambda: _dashboard(request, region_code, year))
+
+
+def _dashboard(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
     fy = _fiscal_year(request, region_code, year)
     status = request.GET.get("status", "")
     if status not in Status.values:
@@ -307,8 +312,11 @@ def _review_page(request: HttpRequest, pk: int) -> tuple[Evaluation, Access]:
 
 @login_required
 def evaluation_review(request: HttpRequest, pk: int) -> HttpResponse:
-    evaluation, access = _review_page(request, pk)
-    return _render_review(request, evaluation, access)
+    def draw() -> HttpResponse:
+        evaluation, access = _review_page(request, pk)
+        return _render_review(request, evaluation, access)
+
+    return pagecache.serve(request, selectors.page_key_evaluation(request.user, pk), draw)
 
 
 def _render_review(
