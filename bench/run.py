@@ -4,8 +4,8 @@ Everything runs on PostgreSQL with DEBUG off (the production settings), in a ben
 that is emptied and re-seeded at each run: BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/jixiao_bench (created if missing).
 
-1. PDF: the seed case's draft render, against the same document rendered with one face and
-   no styling (named as such: a reference, not a floor).
+1. PDF: the seed case's draft render (in the worker only) and the preview of an unchanged
+   evaluation served from storage.
 2. Scoring engine time per evaluation, against summing and rounding as many Decimals.
 3. Pages in process (Django's test client, no HTTP): server time and query count of the
    filer's home, a filing step, the review page and the dashboard, served from the page cache
@@ -56,6 +56,7 @@ NOISE_MIB = 32  # peak memory differences below this between the two sizes: nois
 
 # Targets (issue 16): what each figure is marked against.
 PDF_TARGET_S = 1.5
+PREVIEW_TARGET_MS = 100.0
 ENGINE_TARGET_MS = 2.0
 PAGE_RATIO_TARGET = 0.5  # of the login page's requests per second, same run
 P99_TARGET_MS = 1000.0
@@ -223,19 +224,48 @@ def bench_pdf(ctx) -> None:
     evaluation = evaluations_for_scoring().get(pk=ctx["draft"].pk)
     render_pdf(evaluation, draft=True)  # warm-up: fonts, caches
     median = timed(lambda: render_pdf(evaluation, draft=True), 5)
-    out("## 1. PDF 生成（种子案例，草稿，进程内）")
+    preview = preview_time(ctx)
+    out("## 1. PDF（种子案例，草稿）")
     out("")
     out("| 指标 | 数值 | 目标 |")
     out("|---|---|---|")
     out(
-        f"| 生成时间（5 次中位数） | {median:.3f} s | ≤ {PDF_TARGET_S} s {mark(median <= PDF_TARGET_S)} |"
+        f"| 生成一次（后台任务内，进程内 5 次中位数） | {median:.3f} s "
+        f"| ≤ {PDF_TARGET_S} s {mark(median <= PDF_TARGET_S)} |"
+    )
+    out(
+        f"| 预览未改动的自评（从存储读出，进程内 20 次中位数） | {preview * 1000:.1f} ms "
+        f"| < {PREVIEW_TARGET_MS:.0f} ms {mark(preview * 1000 < PREVIEW_TARGET_MS)} |"
     )
     out("")
     out(
-        "没有比值：同一文档去掉样式、只留一种字体后，WeasyPrint 按自动表格布局排版，反而比正式版式"
-        "更慢，不能当参照（旧版的“下限”即此问题）。"
+        "生成只在后台任务（db_worker）里进行，网页请求从不生成 PDF；同一内容只生成一次"
+        "（PdfRender 以修订号、评分体系与模板版本为键），预览直接读存储。生成时间含 PDF/A-3b "
+        "标签结构与续表的第二遍排版，未达到早先为请求内生成定的 1.5 s，如实标 ✗。"
+        "没有比值：同一文档去掉样式、只留一种字体后，WeasyPrint 按自动表格布局排版，反而更慢，"
+        "不能当参照。"
     )
     out("")
+
+
+def preview_time(ctx) -> float:
+    """GET of the draft PDF of an unchanged evaluation once its render is stored (the first
+    GET queues the render; the bench runs tasks at once)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(ctx["users"]["filer"])
+    url = f"/evaluations/{ctx['draft'].pk}/pdf/"
+    client.get(url)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+    def fetch() -> None:
+        response = client.get(url)
+        b"".join(response.streaming_content)
+        response.close()
+
+    return timed(fetch, 20)
 
 
 # ---------------------------------------------------------------------------- 2. engine
@@ -454,6 +484,7 @@ def bench_load(ctx) -> None:
         ("审核页（已公开）", f"/review/evaluations/{seed.pk}/", reviewer, "score-table", True),
         ("审核工作台", f"/review/{fy.region.code}/{fy.year}/", reviewer, "count-", True),
         ("填报步骤：评分指标", f"/evaluations/{draft.pk}/step/management/", filer, "form", True),
+        ("填报步骤：履职效能", f"/evaluations/{draft.pk}/step/duty/", filer, "form", True),
         ("填报人首页", "/", filer, "", True),
         ("公开 PDF 下载", f"/public/reports/{report.pk}/", "", "", False),
     ]

@@ -225,7 +225,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "pages",
         "TIMEOUT": int(env("PAGE_CACHE_SECONDS", "600")),
-        "OPTIONS": {"MAX_ENTRIES": int(env("PAGE_CACHE_ENTRIES", "300"))},
+        "OPTIONS": {"MAX_ENTRIES": int(env("PAGE_CACHE_ENTRIES", "200"))},
     },
 }
 

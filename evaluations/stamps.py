@@ -73,6 +73,14 @@ CHILDREN = (
     ),
 )
 
+# Columns whose writes alone change nothing a page shows, and which a side thread writes while
+# the worker holds no lock on the evaluation (services.renders.beating): an UPDATE that sets
+# only these fires no trigger (and so takes no lock on the evaluation row).
+QUIET_COLUMNS = {
+    "evaluations_pdfrender": ("heartbeat_at",),
+    "evaluations_bulkjob": ("heartbeat_at",),
+}
+
 PREFIX = "page_stamp_"
 BUMP = "UPDATE evaluations_evaluation SET page_stamp = page_stamp + 1 WHERE id IN ({ids})"
 
@@ -81,25 +89,37 @@ def trigger_names() -> list[str]:
     return [name for _, name in _owners()]
 
 
+def _update_event(table: str) -> str:
+    """UPDATE, or UPDATE OF the columns that count where some do not (QUIET_COLUMNS)."""
+    quiet = QUIET_COLUMNS.get(table)
+    if not quiet:
+        return "UPDATE"
+    from django.apps import apps
+
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    columns = [f.column for f in model._meta.local_fields if f.column not in (*quiet, "page_stamp")]
+    return "UPDATE OF " + ", ".join(columns)
+
+
 def _sqlite_statements() -> list[str]:
-    statements = []
+    statements = [f"DROP TRIGGER IF EXISTS {name}" for _, name in _owners()]
     for table in STAMPED:
         # AFTER UPDATE, only when the statement did not raise the stamp itself (a child's
         # bump does): the new stamp is the old one plus one, whatever was written.
         statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS {PREFIX}{table} AFTER UPDATE ON {table} "
+            f"CREATE TRIGGER {PREFIX}{table} AFTER {_update_event(table)} ON {table} "
             f"FOR EACH ROW WHEN NEW.page_stamp <= OLD.page_stamp BEGIN "
             f"UPDATE {table} SET page_stamp = OLD.page_stamp + 1 WHERE id = NEW.id; END"
         )
     for table, ids in CHILDREN:
         for op, event, rows in (
             ("ins", "INSERT", ("NEW",)),
-            ("upd", "UPDATE", ("OLD", "NEW")),
+            ("upd", _update_event(table), ("OLD", "NEW")),
             ("del", "DELETE", ("OLD",)),
         ):
             body = " ".join(BUMP.format(ids=ids.format(row=row)) + ";" for row in rows)
             statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {PREFIX}{table}_{op} AFTER {event} ON {table} "
+                f"CREATE TRIGGER {PREFIX}{table}_{op} AFTER {event} ON {table} "
                 f"FOR EACH ROW BEGIN {body} END"
             )
     return statements
@@ -112,7 +132,7 @@ def _postgresql_statements() -> list[str]:
     ]
     for table in STAMPED:
         statements.append(
-            f"CREATE OR REPLACE TRIGGER {PREFIX}{table} BEFORE UPDATE ON {table} "
+            f"CREATE OR REPLACE TRIGGER {PREFIX}{table} BEFORE {_update_event(table)} ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION page_stamp_self()"
         )
     for table, ids in CHILDREN:
@@ -124,7 +144,7 @@ def _postgresql_statements() -> list[str]:
             f"IF TG_OP <> 'DELETE' THEN {new}; END IF; "
             f"RETURN NULL; END $$ LANGUAGE plpgsql"
         )
-        for op, event in (("ins", "INSERT"), ("upd", "UPDATE"), ("del", "DELETE")):
+        for op, event in (("ins", "INSERT"), ("upd", _update_event(table)), ("del", "DELETE")):
             statements.append(
                 f"CREATE OR REPLACE TRIGGER {PREFIX}{table}_{op} AFTER {event} ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION {function}()"
@@ -133,7 +153,8 @@ def _postgresql_statements() -> list[str]:
 
 
 def install(using: str = "default") -> None:
-    """Create the triggers that are missing (idempotent; both vendors)."""
+    """(Re)create the triggers (idempotent; both vendors): after a migration they follow the
+    tables' current columns."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         statements = _postgresql_statements()

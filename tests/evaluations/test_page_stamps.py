@@ -171,3 +171,27 @@ def test_a_bulk_jobs_progress_changes_its_stamp(seed):
     BulkJob.objects.filter(pk=job.pk).update(done=1)
     job.refresh_from_db()
     assert job.page_stamp == 1
+
+
+def test_a_heartbeat_alone_fires_no_trigger(seed):
+    """The worker's heartbeat thread writes `heartbeat_at` while the worker holds no lock on the
+    evaluation: that write must not take one (stamps.QUIET_COLUMNS), or it could deadlock with
+    a request that holds the evaluation and waits for the render row."""
+    from django.utils import timezone
+
+    render = PdfRender.objects.create(
+        evaluation=seed,
+        kind="draft",
+        revision=1,
+        version=1,
+        rubric=seed.rubric,
+        template_version="t",
+    )
+    job = BulkJob.objects.create(kind=BulkJob.Kind.EXPORT_SCORES, fiscal_year=seed.fiscal_year)
+    before, job_before = stamp(seed), job.page_stamp
+    PdfRender.objects.filter(pk=render.pk).update(heartbeat_at=timezone.now())
+    BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    job.refresh_from_db()
+    assert (stamp(seed), job.page_stamp) == (before, job_before)
+    PdfRender.objects.filter(pk=render.pk).update(state="running", heartbeat_at=timezone.now())
+    assert stamp(seed) > before
