@@ -19,7 +19,7 @@ years, the user's roles) read those in the same key query (selectors.page_keys).
 
 The triggers are (re)installed after every `migrate` and `flush` (post_migrate, idempotent):
 SQLite drops a table's triggers when a later migration rebuilds the table, and this puts them
-back. `missing_triggers()` lists any that are absent; a test and a system check use it.
+back. `missing_triggers()` lists any that are absent (tests/evaluations/test_page_stamps.py).
 """
 
 from __future__ import annotations

@@ -49,7 +49,9 @@ from . import autosave
 def home(request: HttpRequest) -> HttpResponse:
     key = selectors.page_key_home(request.user)
     reviews, has_departments = selectors.navigation_of(key)
-    if reviews and not has_departments:
+    if not has_departments and (
+        reviews or (request.user.is_superuser and selectors.reviewer_regions(request.user).exists())
+    ):
         return redirect("review:home")
     return pagecache.serve(request, key, lambda: _home(request))
 
