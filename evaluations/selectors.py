@@ -570,6 +570,19 @@ def page_key_evaluation(user: User, pk: int) -> tuple | None:
 def page_key_dashboard(user: User, region_code: str, year: int) -> tuple | None:
     """The review dashboard of a region's year: the year's evaluations, the region's departments
     and years, the year's bulk jobs, and whether the user reviews the region."""
+    return _region_year_key(user, region_code, year, "dashboard", "fiscal_year_id = fy.id")
+
+
+def page_key_statistics(user: User, region_code: str, year: int) -> tuple | None:
+    """统计分析 of a region's year: as the dashboard, with the evaluations of every year of the
+    region (scores over the years)."""
+    every_year = "fiscal_year_id IN (SELECT id FROM evaluations_fiscalyear WHERE region_id = r.id)"
+    return _region_year_key(user, region_code, year, "statistics", every_year)
+
+
+def _region_year_key(
+    user: User, region_code: str, year: int, page: str, evaluations: str
+) -> tuple | None:
     from django.db import connection
 
     if not user.is_authenticated:
@@ -578,7 +591,7 @@ def page_key_dashboard(user: User, region_code: str, year: int) -> tuple | None:
         "SELECT fy.page_stamp, r.page_stamp, "
         + ", ".join(
             (
-                _aggregate("evaluations_evaluation", "fiscal_year_id = fy.id"),
+                _aggregate("evaluations_evaluation", evaluations),
                 _aggregate("evaluations_department", "region_id = r.id"),
                 _aggregate("evaluations_bulkjob", "fiscal_year_id = fy.id"),
                 _aggregate("evaluations_fiscalyear", "region_id = r.id"),
@@ -593,7 +606,7 @@ def page_key_dashboard(user: User, region_code: str, year: int) -> tuple | None:
     row = _key_row(sql, [user.pk, user.pk, user.pk, region_code, year])
     if row is None or not (row[14] or user.is_superuser):
         return None
-    return ("dashboard", region_code, year, *row)
+    return (page, region_code, year, *row)
 
 
 def page_key_home(user: User) -> tuple | None:

@@ -184,7 +184,13 @@ def bulk(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
 
 @login_required
 def statistics_page(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
-    """统计分析 of a region's fiscal year: charts and the same numbers as tables; .xlsx."""
+    """统计分析 of a region's fiscal year: charts and the same numbers as tables; .xlsx. The
+    page scores every counted evaluation of the region: cached (evaluations.pagecache)."""
+    key = selectors.page_key_statistics(request.user, region_code, year)
+    return pagecache.serve(request, key, lambda: _statistics(request, region_code, year))
+
+
+def _statistics(request: HttpRequest, region_code: str, year: int) -> HttpResponse:
     from ..statistics import statistics, statistics_xlsx
 
     fy = _fiscal_year(request, region_code, year)

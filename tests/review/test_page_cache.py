@@ -55,6 +55,11 @@ def pages(submitted, users):
             reverse("filing:step", args=[submitted.pk, "management"]),
         ),
         ("filer's home", client_for(users["filer"]), reverse("filing:home")),
+        (
+            "statistics",
+            client_for(users["reviewer"]),
+            reverse("review:statistics", args=[fy.region.code, fy.year]),
+        ),
     ]
 
 
@@ -207,3 +212,19 @@ def test_the_page_cache_can_be_switched_off(submitted, users, settings):
     reviewer = client_for(users["reviewer"])
     get(reviewer, review_url(submitted))
     assert "X-Page-Cache" not in get(reviewer, review_url(submitted))
+
+
+def test_the_statistics_follow_a_change_in_an_earlier_year(submitted, users):
+    """统计分析 shows the scores over the years: a change to last year's evaluation shows."""
+    fy = submitted.fiscal_year
+    last_fy = FiscalYear.objects.create(region=fy.region, year=fy.year - 1, rubric=fy.rubric)
+    last = Evaluation.objects.create(
+        department=submitted.department, fiscal_year=last_fy, rubric=fy.rubric, status="draft"
+    )
+    reviewer = client_for(users["reviewer"])
+    url = reverse("review:statistics", args=[fy.region.code, fy.year])
+    before = text_of(get(reviewer, url).content)
+    Evaluation.objects.filter(pk=last.pk).update(status="published")
+    after = get(reviewer, url)
+    assert after["X-Page-Cache"] == "miss"
+    assert text_of(after.content) != before
