@@ -70,6 +70,17 @@ def test_a_stale_objects_save_cannot_set_the_stamp_back(seed):
     assert stamp(seed) > newest
 
 
+def draft_render(evaluation: Evaluation) -> PdfRender:
+    return PdfRender.objects.create(
+        evaluation=evaluation,
+        kind="draft",
+        revision=1,
+        version=1,
+        rubric=evaluation.rubric,
+        template_version="t",
+    )
+
+
 def _child_writes(seed: Evaluation):
     """(label, a write of one kind of row belonging to the seed evaluation)."""
     figure = FigureValue.objects.filter(evaluation=seed).first()
@@ -104,17 +115,7 @@ def _child_writes(seed: Evaluation):
                 evaluation=seed, kind=Reminder.Kind.values[0], sent_on=date(2030, 1, 1)
             ),
         ),
-        (
-            "PDF render state",
-            lambda: PdfRender.objects.create(
-                evaluation=seed,
-                kind="draft",
-                revision=1,
-                version=1,
-                rubric=seed.rubric,
-                template_version="t",
-            ),
-        ),
+        ("PDF render", lambda: draft_render(seed)),
         (
             "延期 of its department and year",
             lambda: DeadlineExtension.objects.create(
@@ -179,14 +180,7 @@ def test_a_heartbeat_alone_fires_no_trigger(seed):
     a request that holds the evaluation and waits for the render row."""
     from django.utils import timezone
 
-    render = PdfRender.objects.create(
-        evaluation=seed,
-        kind="draft",
-        revision=1,
-        version=1,
-        rubric=seed.rubric,
-        template_version="t",
-    )
+    render = draft_render(seed)
     job = BulkJob.objects.create(kind=BulkJob.Kind.EXPORT_SCORES, fiscal_year=seed.fiscal_year)
     before, job_before = stamp(seed), job.page_stamp
     PdfRender.objects.filter(pk=render.pk).update(heartbeat_at=timezone.now())

@@ -141,12 +141,17 @@ def test_the_workers_render_progress_shows_without_a_write_by_the_page(submitted
     assert "磁盘已满" in text_of(get(reviewer, url).content)
 
 
-def test_a_change_to_last_years_evaluation_shows_in_this_years_page(submitted, users):
-    fy = submitted.fiscal_year
+def last_year_of(evaluation: Evaluation, status: str) -> Evaluation:
+    """The same department's evaluation of the year before, empty, in `status`."""
+    fy = evaluation.fiscal_year
     last_fy = FiscalYear.objects.create(region=fy.region, year=fy.year - 1, rubric=fy.rubric)
-    last = Evaluation.objects.create(
-        department=submitted.department, fiscal_year=last_fy, rubric=fy.rubric, status="published"
+    return Evaluation.objects.create(
+        department=evaluation.department, fiscal_year=last_fy, rubric=fy.rubric, status=status
     )
+
+
+def test_a_change_to_last_years_evaluation_shows_in_this_years_page(submitted, users):
+    last = last_year_of(submitted, "published")
     reviewer = client_for(users["reviewer"])
     url = review_url(submitted)
     assert 'data-testid="previous-score">1.00<' not in get(reviewer, url).content.decode()
@@ -217,10 +222,7 @@ def test_the_page_cache_can_be_switched_off(submitted, users, settings):
 def test_the_statistics_follow_a_change_in_an_earlier_year(submitted, users):
     """统计分析 shows the scores over the years: a change to last year's evaluation shows."""
     fy = submitted.fiscal_year
-    last_fy = FiscalYear.objects.create(region=fy.region, year=fy.year - 1, rubric=fy.rubric)
-    last = Evaluation.objects.create(
-        department=submitted.department, fiscal_year=last_fy, rubric=fy.rubric, status="draft"
-    )
+    last = last_year_of(submitted, "draft")
     reviewer = client_for(users["reviewer"])
     url = reverse("review:statistics", args=[fy.region.code, fy.year])
     before = text_of(get(reviewer, url).content)
