@@ -508,11 +508,11 @@ def published_report_for(region_code: str, year: int, department_code: str):
 
 
 def _aggregate(table: str, where: str) -> str:
-    """Sum of stamps, count and largest id of a table's rows: any write, insert or delete among
-    them changes at least one of the three."""
-    return ", ".join(
-        f"(SELECT {expr} FROM {table} WHERE {where})"
-        for expr in ("COALESCE(SUM(page_stamp), 0)", "COUNT(*)", "COALESCE(MAX(id), 0)")
+    """Sum of stamps, count and largest id of a table's rows, as one text read in one pass: any
+    write, insert or delete among them changes at least one of the three."""
+    return (
+        "(SELECT CAST(COALESCE(SUM(page_stamp), 0) AS TEXT) || ':' || CAST(COUNT(*) AS TEXT)"
+        f" || ':' || CAST(COALESCE(MAX(id), 0) AS TEXT) FROM {table} WHERE {where})"
     )
 
 
@@ -562,7 +562,7 @@ def page_key_evaluation(user: User, pk: int) -> tuple | None:
         " JOIN evaluations_region r ON r.id = d.region_id WHERE e.id = %s"
     )
     row = _key_row(sql, [user.pk, user.pk, user.pk, user.pk, pk])
-    if row is None or not (row[6] or row[7] or user.is_superuser):
+    if row is None or not (row[4] or row[5] or user.is_superuser):
         return None
     return ("evaluation", pk, *row)
 
@@ -604,7 +604,7 @@ def _region_year_key(
         " WHERE r.code = %s AND fy.year = %s"
     )
     row = _key_row(sql, [user.pk, user.pk, user.pk, region_code, year])
-    if row is None or not (row[14] or user.is_superuser):
+    if row is None or not (row[6] or user.is_superuser):
         return None
     return (page, region_code, year, *row)
 
@@ -631,7 +631,7 @@ def page_key_home(user: User) -> tuple | None:
         + ", "
         + _navigation_columns(connection.vendor)
     )
-    row = _key_row(sql, [user.pk] * 11)
+    row = _key_row(sql, [user.pk] * 5)
     return ("home", *row)
 
 
