@@ -11,7 +11,7 @@ postgres://postgres@127.0.0.1:5432/jixiao_bench (created if missing).
    filer's home, a filing step, the review page and the dashboard, served from the page cache
    and drawn afresh, with 10, 100, 1,000 and 5,000 departments; the query count must stay flat.
 4. Capacity: gunicorn started here with the configuration printed (GUNICORN below), wrk
-   (Debian package) with no think time, each page against the login page in the same run.
+   (Debian package) with no think time, each page against the login page measured just before it.
 5. A province: 2,000 departments (bulk factories cloning the seed's rows), the export of all
    score tables and the bulk draft render, time and peak memory of a child process,
    extrapolated to 20,000 from two sizes.
@@ -46,7 +46,10 @@ DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:543
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
 CONNECTIONS = 50
 WRK_THREADS = 2
-GUNICORN = ["--workers", "3", "--threads", "4"]  # passed as is; printed in the results
+# Passed as is and printed in the results. --worker-connections: wrk's 50 connections are
+# persistent and stay with the worker that accepted them; uncapped, one worker (one core) now
+# and then takes most of them and a page's figure halves for that run (bench/PROFILING.md).
+GUNICORN = ["--workers", "3", "--threads", "4", "--worker-connections", "20"]
 QUICK = os.environ.get("BENCH_QUICK") == "1"  # a trial of the script itself: tiny sizes
 PROVINCE = 40 if QUICK else 2000  # departments in the bulk benchmark
 EXPORT_SIZES = (20 if QUICK else 200, PROVINCE)  # two sizes: the slope gives the extrapolation
@@ -426,16 +429,16 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def wrk(base: str, path: str, cookie: str) -> dict:
+def wrk(base: str, path: str, cookie: str, seconds: int = SECONDS) -> dict:
     """wrk's own counts, no Lua hook (one would copy every response body into Lua and load
     the client more for large pages). wrk counts 3xx as success: each URL is checked for a
     200 with the expected content before it is measured, and the session does not expire."""
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency"]
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     command += ["--timeout", "10s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     text = subprocess.run(
-        [*command, base + path], capture_output=True, text=True, timeout=SECONDS + 60
+        [*command, base + path], capture_output=True, text=True, timeout=seconds + 60
     ).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M))
     errors = re.search(
@@ -451,6 +454,17 @@ def wrk(base: str, path: str, cookie: str) -> dict:
         else 0,
         "socket": sum(int(x) for x in errors.groups()) if errors else 0,
     }
+
+
+def settle_database() -> None:
+    """VACUUM ANALYZE and a checkpoint before the load test: thousands of rows have just been
+    written (section 3 grows the region to 5,000 departments), and autovacuum and the
+    checkpointer would otherwise run during some of the wrk windows and not others."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute("CHECKPOINT")
 
 
 def _fetch(base: str, path: str, cookie: str) -> tuple[int, str]:
@@ -511,12 +525,20 @@ def bench_load(ctx) -> None:
                     break
             except OSError:
                 time.sleep(0.2)
+        settle_database()
         for label, path, cookie, marker, _target in endpoints:
             status, body = _fetch(base, path, cookie)  # also warms the page cache
             if status != 200 or marker not in body:
                 sys.exit(f"{label} {path}：状态 {status}，页面不是预期的内容，基准测试中止。")
         load = os.getloadavg()
+        # The reference is measured again just before each page (half as long): the machine's
+        # speed drifts over minutes (other guests of the host, CPU frequency), and a ratio to a
+        # login figure taken a few minutes earlier would carry that drift.
+        login_path = endpoints[0][1]
+        references = {}
         for label, path, cookie, _marker, _target in endpoints:
+            if path != login_path:
+                references[label] = wrk(base, login_path, "", seconds=max(5, SECONDS // 2))
             results[label] = wrk(base, path, cookie)
             print(f"  {label}: {results[label]['rps']:.1f} req/s", flush=True)
     finally:
@@ -526,7 +548,6 @@ def bench_load(ctx) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-    login = results[endpoints[0][0]]["rps"]
     out(f"## 4. 容量（wrk，{CONNECTIONS} 个连接，无思考时间，每项 {SECONDS} 秒，同一次运行）")
     out("")
     out(f"- 服务器：`gunicorn config.wsgi {' '.join(GUNICORN)}`（实际传入的参数），DEBUG 关闭，")
@@ -548,11 +569,17 @@ def bench_load(ctx) -> None:
         f"p99 < {P99_TARGET_MS / 1000:.0f} s，0 个错误"
     )
     out("")
-    out("| 请求 | 每秒请求 | 与登录页之比 | p50 | p99 | 错误 | 目标 |")
-    out("|---|---|---|---|---|---|---|")
+    out(
+        f"- 比值：每个地址测前紧接着再测一次登录页（{max(5, SECONDS // 2)} 秒），以这一次为分母"
+        "（机器速度在几分钟内会漂移）；登录页一行是第一次的测量"
+    )
+    out("")
+    out("| 请求 | 每秒请求 | 紧前的登录页 | 与登录页之比 | p50 | p99 | 错误 | 目标 |")
+    out("|---|---|---|---|---|---|---|---|")
     for label, _path, _cookie, _marker, target in endpoints:
         r = results[label]
         errors = r["not200"] + r["socket"]
+        login = references.get(label, results[endpoints[0][0]])["rps"]
         ratio = r["rps"] / login
         verdict = "—"
         if target:
@@ -563,8 +590,8 @@ def bench_load(ctx) -> None:
             )
             verdict = f"比值 {mark(checks[0])} · p99 {mark(checks[1])} · 错误 {mark(checks[2])}"
         out(
-            f"| {label} | {r['rps']:.1f} | {ratio:.2f} | {r['p50']:.0f} ms | {r['p99']:.0f} ms "
-            f"| {errors} | {verdict} |"
+            f"| {label} | {r['rps']:.1f} | {login:.1f} | {ratio:.2f} | {r['p50']:.0f} ms "
+            f"| {r['p99']:.0f} ms | {errors} | {verdict} |"
         )
     out("")
 

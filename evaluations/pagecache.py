@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -39,6 +40,11 @@ DRAWING = "_page_cache_drawing"  # set on the request while a page is drawn for 
 # What {% csrf_token %} writes, and the one template that writes {{ csrf_token }} itself.
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
 KEPT_HEADERS = ("Content-Type", "Cache-Control", "Content-Language", "Vary")
+# One page is drawn once per process at a time: the threads that miss the same key together
+# (a page just changed, many people looking) wait for the first one's page instead of each
+# drawing it. Striped locks: two keys rarely share one, and then only take turns drawing.
+_DRAWING_LOCKS = [threading.Lock() for _ in range(64)]
+DRAW_WAIT_SECONDS = 10
 
 
 def enabled() -> bool:
@@ -91,12 +97,31 @@ def serve(
     if parts is None or not enabled() or request.method != "GET" or _has_messages(request):
         return draw()
     key = key_for(request, parts)
-    entry = cache().get(key)
-    if entry is not None:
-        headers, body = entry
-        response = HttpResponse(_fill(request, body), headers=headers)
-        response["X-Page-Cache"] = "hit"
+    if (response := _hit(request, key)) is not None:
         return response
+    lock = _DRAWING_LOCKS[hash(key) % len(_DRAWING_LOCKS)]
+    # a draw that hangs (the database gone) holds up the others for this long at most
+    locked = lock.acquire(timeout=DRAW_WAIT_SECONDS)
+    try:
+        if (response := _hit(request, key)) is not None:  # drawn while this one waited
+            return response
+        return _draw(request, key, draw)
+    finally:
+        if locked:
+            lock.release()
+
+
+def _hit(request: HttpRequest, key: str) -> HttpResponse | None:
+    entry = cache().get(key)
+    if entry is None:
+        return None
+    headers, body = entry
+    response = HttpResponse(_fill(request, body), headers=headers)
+    response["X-Page-Cache"] = "hit"
+    return response
+
+
+def _draw(request: HttpRequest, key: str, draw: Callable[[], HttpResponse]) -> HttpResponse:
     setattr(request, DRAWING, True)
     try:
         response = draw()
