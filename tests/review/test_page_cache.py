@@ -38,6 +38,15 @@ def without_tokens(body: bytes) -> str:
     return re.sub(r'data-remaining="\d+"', 'data-remaining="N"', text)
 
 
+def assert_redrawn_after(client: Client, url: str, write) -> None:
+    """The page is drawn again after `write`, and shows something else."""
+    before = text_of(get(client, url).content)
+    write()
+    after = get(client, url)
+    assert after["X-Page-Cache"] == "miss"
+    assert text_of(after.content) != before
+
+
 @pytest.fixture
 def pages(submitted, users):
     """(label, client, url) of each cached page, for the seed evaluation once submitted."""
@@ -205,13 +214,12 @@ def test_a_filers_saved_step_shows_the_new_value(seed_eval, users):
 
 def test_the_dashboard_shows_a_status_change(submitted, users):
     fy = submitted.fiscal_year
-    reviewer = client_for(users["reviewer"])
     url = reverse("review:dashboard", args=[fy.region.code, fy.year])
-    before = text_of(get(reviewer, url).content)
-    Evaluation.objects.filter(pk=submitted.pk).update(status="returned")
-    after = get(reviewer, url)
-    assert after["X-Page-Cache"] == "miss"
-    assert text_of(after.content) != before
+    assert_redrawn_after(
+        client_for(users["reviewer"]),
+        url,
+        lambda: Evaluation.objects.filter(pk=submitted.pk).update(status="returned"),
+    )
 
 
 def test_the_page_cache_can_be_switched_off(submitted, users, settings):
@@ -225,10 +233,9 @@ def test_the_statistics_follow_a_change_in_an_earlier_year(submitted, users):
     """统计分析 shows the scores over the years: a change to last year's evaluation shows."""
     fy = submitted.fiscal_year
     last = last_year_of(submitted, "draft")
-    reviewer = client_for(users["reviewer"])
     url = reverse("review:statistics", args=[fy.region.code, fy.year])
-    before = text_of(get(reviewer, url).content)
-    Evaluation.objects.filter(pk=last.pk).update(status="published")
-    after = get(reviewer, url)
-    assert after["X-Page-Cache"] == "miss"
-    assert text_of(after.content) != before
+    assert_redrawn_after(
+        client_for(users["reviewer"]),
+        url,
+        lambda: Evaluation.objects.filter(pk=last.pk).update(status="published"),
+    )
