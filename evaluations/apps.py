@@ -8,6 +8,7 @@ class EvaluationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from . import audit, session, stamps  # noqa: F401 - connect the login and password signal handlers
+        # audit and session connect their login and password signal handlers on import
+        from . import audit, session, stamps  # noqa: F401
 
         post_migrate.connect(stamps.install_after_migrate, sender=self)

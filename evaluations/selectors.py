@@ -635,6 +635,11 @@ def page_key_home(user: User) -> tuple | None:
     return ("home", *row)
 
 
-def navigation_of(key: tuple) -> tuple[bool, bool]:
-    """(reviews a region, has departments) from a page key's navigation columns (its last two)."""
-    return bool(key[-2]), bool(key[-1])
+def home_is_review(user: User, key: tuple) -> bool:
+    """Does the filer's home send this user to the review dashboard (no departments, reviews a
+    region: reviewer_regions' rule)? From page_key_home's navigation columns (its last two), a
+    query only for an admin."""
+    reviews, departments = key[-2], key[-1]
+    if departments:
+        return False
+    return bool(reviews) or (user.is_superuser and reviewer_regions(user).exists())

@@ -15,7 +15,7 @@ and another process. Nothing in the Python code has to remember to bump them.
   deleted; a 延期 (DeadlineExtension) bumps the evaluations of its department and year.
 
 Pages that also depend on rows of other kinds (last year's evaluation, the list of fiscal
-years, the user's roles) read those in the same key query (selectors.page_keys).
+years, the user's roles) read those in the same key query (selectors.page_key_*).
 
 The triggers are (re)installed after every `migrate` and `flush` (post_migrate, idempotent):
 SQLite drops a table's triggers when a later migration rebuilds the table, and this puts them

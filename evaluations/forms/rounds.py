@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ..models import Department, RubricVersion
-from ..services.rounds import REASON_MAX_LENGTH
+from .fields import TextField
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -86,11 +86,8 @@ class ExtensionForm(forms.Form):
         widget=DATE_WIDGET,
         error_messages={"required": "请填写延期日期。", "invalid": "日期应写作 2024-04-15。"},
     )
-    reason = forms.CharField(
+    reason = TextField(
         label="延期理由",
-        max_length=REASON_MAX_LENGTH,
-        error_messages={
-            "required": "请填写延期理由。",
-            "max_length": f"延期理由不能超过{REASON_MAX_LENGTH}个字。",
-        },
+        kind="extension_reason",
+        error_messages={"required": "请填写延期理由。"},
     )

@@ -31,8 +31,6 @@ from .common import refresh_totals
 from .errors import FieldInvalid, NotFound, ServiceError
 from .text import checked
 
-REASON_MAX_LENGTH = DeadlineExtension._meta.get_field("reason").max_length
-
 
 @dataclass
 class RoundResult:
@@ -216,8 +214,6 @@ def extension_grant(
     reason = " ".join(checked(reason, "extension_reason", field="reason").split())
     if not reason:
         raise FieldInvalid("reason", "请填写延期理由。")
-    if len(reason) > REASON_MAX_LENGTH:
-        raise FieldInvalid("reason", f"延期理由不能超过{REASON_MAX_LENGTH}个字。")
     if fiscal_year.deadline and until <= fiscal_year.deadline:
         raise FieldInvalid(
             "until", f"延期日期应晚于填报截止日期（{fiscal_year.deadline:%Y-%m-%d}）。"

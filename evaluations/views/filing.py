@@ -48,10 +48,7 @@ from . import autosave
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     key = selectors.page_key_home(request.user)
-    reviews, has_departments = selectors.navigation_of(key)
-    if not has_departments and (
-        reviews or (request.user.is_superuser and selectors.reviewer_regions(request.user).exists())
-    ):
+    if selectors.home_is_review(request.user, key):
         return redirect("review:home")
     return pagecache.serve(request, key, lambda: _home(request))
 
